@@ -1,0 +1,32 @@
+"""The tool's own RSA signing keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import UTCDateTime, db, utcnow
+
+
+class KeyStatus:
+    NEXT = "next"
+    CURRENT = "current"
+    RETIRED = "retired"
+
+
+class ToolKey(db.Model):
+    """An RSA key pair. The private half is stored only Fernet-encrypted."""
+
+    __tablename__ = "tool_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # RFC 7638 thumbprint of the public key.
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    public_jwk: Mapped[dict] = mapped_column(JSON)
+    encrypted_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,117 @@
+"""Platform public keys: the JWKS is fetched once, shared in the database, and fetched
+again (at most once per refetch interval) when a token names a kid it does not contain."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+import requests
+from flask import current_app
+from jwcrypto.jwk import JWK
+
+from ..extensions import db, utcnow
+from ..http import http_session
+from ..platforms.models import PlatformKeySet, Registration
+from .errors import LaunchNotAuthentic
+
+log = logging.getLogger(__name__)
+
+
+class KeySetUnavailable(LaunchNotAuthentic):
+    title = "The LMS's signing keys could not be loaded"
+
+
+def _match_key(keys: dict, kid: str) -> dict | None:
+    for key in keys.get("keys", []):
+        if not isinstance(key, dict) or key.get("kid") != kid:
+            continue
+        if key.get("kty") != "RSA":
+            continue
+        # Brightspace publishes keys without "alg"; an RSA key then means RS256.
+        if key.get("alg", "RS256") != "RS256":
+            continue
+        return key
+    return None
+
+
+def _fetch(registration: Registration) -> dict:
+    url = registration.key_set_url
+    try:
+        response = http_session().get(url, headers={"Accept": "application/json"})
+        response.raise_for_status()
+        keys = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        log.warning(
+            "platform JWKS fetch failed registration=%s url=%s error=%s",
+            registration.id,
+            url,
+            type(exc).__name__,
+        )
+        raise KeySetUnavailable(
+            f"The LMS's public key set at {url} could not be loaded.",
+            "Ask your LMS administrator to check the tool's key set URL, then try again.",
+            reason="jwks_unavailable",
+        ) from exc
+    if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):
+        raise KeySetUnavailable(
+            f"The LMS's public key set at {url} is not a JWKS (no \"keys\" list).",
+            "Ask your LMS administrator to check the tool's key set URL.",
+            reason="jwks_invalid",
+        )
+    return keys
+
+
+def _store(registration: Registration, keys: dict) -> PlatformKeySet:
+    row = registration.key_set
+    if row is None:
+        row = PlatformKeySet(registration_id=registration.id, keys=keys, fetched_at=utcnow())
+        db.session.add(row)
+    else:
+        row.keys = keys
+        row.fetched_at = utcnow()
+    return row
+
+
+def platform_public_key_pem(registration: Registration, kid: str) -> bytes:
+    """Return the PEM of the platform key named ``kid``, fetching the JWKS when needed."""
+    settings = current_app.config["ILP_SETTINGS"]
+    cached = registration.key_set
+    now = utcnow()
+    if cached is not None:
+        age = now - cached.fetched_at
+        fresh = age < timedelta(seconds=settings.jwks_cache_ttl_seconds)
+        key = _match_key(cached.keys, kid) if fresh else None
+        if key is not None:
+            return _to_pem(key)
+        may_refetch = age >= timedelta(seconds=settings.jwks_refetch_interval_seconds)
+        if fresh and not may_refetch:
+            raise _unknown_kid(registration, kid)
+
+    keys = _fetch(registration)
+    _store(registration, keys)
+    log.info("fetched platform JWKS registration=%s keys=%d", registration.id, len(keys["keys"]))
+    key = _match_key(keys, kid)
+    if key is None:
+        raise _unknown_kid(registration, kid)
+    return _to_pem(key)
+
+
+def _unknown_kid(registration: Registration, kid: str) -> LaunchNotAuthentic:
+    return LaunchNotAuthentic(
+        f"The launch was signed with key id {kid!r}, which is not in the LMS's key set at "
+        f"{registration.key_set_url}.",
+        "Ask your LMS administrator to check that the key set URL registered with the plan "
+        "tool belongs to this LMS.",
+        reason="unknown_kid",
+    )
+
+
+def _to_pem(key: dict) -> bytes:
+    try:
+        return JWK.from_json(json.dumps(key)).export_to_pem()
+    except (ValueError, TypeError) as exc:
+        raise LaunchNotAuthentic(
+            "The LMS's signing key could not be read.", reason="bad_platform_key"
+        ) from exc
