@@ -1,8 +1,8 @@
 """Shared fixtures: the app on a real database, a tool server and platform servers.
 
 The suite runs on SQLite by default, and on PostgreSQL when TEST_DATABASE_URL is set. The
-schema is built once per run through the Alembic migrations, and every table is emptied
-before each test.
+schema is built once per run from the models, and every table is emptied before each test.
+test_migrations.py checks that the Alembic migrations build the same schema.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from cryptography.fernet import Fernet
 from sqlalchemy import MetaData, text
 
 from lti_ilp import create_app
-from lti_ilp.db_schema import upgrade_schema
 from lti_ilp.extensions import db
 from lti_ilp.keys.service import generate_key
 from lti_ilp.platforms.service import RegistrationValues, add_registration
@@ -47,7 +46,7 @@ def app(settings):
     app.config["TESTING"] = True
     with app.app_context():
         _drop_everything()
-        upgrade_schema()
+        db.create_all()
     return app
 
 
