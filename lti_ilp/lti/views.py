@@ -17,6 +17,7 @@ from .errors import BadLaunchRequest, LaunchError, LaunchNotAuthentic
 from .launch import state_cookie_name, verify_launch
 from .login import start_login
 from .roles import CourseRole
+from .routing import landing_for
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +97,10 @@ def launch():
         course.id if course else None,
         role.value,
     )
-    destination = _landing_endpoint(role)
-    response = redirect(url_for(destination, launch_token=session.token), code=303)
+    endpoint, values = landing_for(launch)
+    response = redirect(url_for(endpoint, launch_token=session.token, **values), code=303)
     response.delete_cookie(state_cookie_name(request.form["state"]), path="/lti/")
     return response
-
-
-def _landing_endpoint(role: CourseRole) -> str:
-    if role is CourseRole.INSTRUCTOR:
-        return "courses.learners"
-    return "plans.show"
 
 
 @bp.get("/lti/launch")
