@@ -1,7 +1,7 @@
-"""Where a verified launch lands.
+"""Landing rules: the page each verified launch opens.
 
 Packages register a landing rule for the launches they handle (a checkpoint link, the
-homepage widget, a deep-linking request). Rules are tried in registration order; the
+homepage widget, a deep-linking request). Rules are tried in registration order. The
 default sends course staff to the class list and everyone else to their own plan.
 """
 

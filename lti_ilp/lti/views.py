@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, current_app, jsonify, make_response, redirect, request, url_for
 
 from ..extensions import db
 from ..keys.service import public_jwks
 from ..people.service import record_course, record_enrolment, record_person
 from ..platforms.service import is_local_host
+from ..plans.mentors import sync_lti_mentees
 from ..plans.service import ensure_plan
 from ..urls import external_url
-from ..web.session import open_session
+from ..web.session import NewSession, open_session
+from . import storage
 from .errors import BadLaunchRequest, LaunchError, LaunchNotAuthentic
-from .launch import state_cookie_name, verify_launch
+from .launch import AcceptedLaunch, state_cookie_name, verify_launch
 from .login import start_login
 from .roles import CourseRole
 from .routing import landing_for
@@ -40,10 +42,20 @@ def login():
     _require_secure_transport()
     params = request.form if request.method == "POST" else request.args
     auth_url, state = start_login(params)
-    db.session.commit()
-    response = redirect(auth_url, code=302)
     settings = current_app.config["ILP_SETTINGS"]
-    secure = request.is_secure
+    login_context = storage.record_login(state, params, settings.launch_state_ttl_seconds)
+    db.session.commit()
+    if login_context.storage_target and storage.storage_enabled():
+        response = make_response(
+            storage.login_storage_page(auth_url, state, login_context.storage_target)
+        )
+        response.headers["Cache-Control"] = "no-store"
+    else:
+        response = redirect(auth_url, code=302)
+    # SameSite=None needs Secure. Browsers treat http://localhost as a secure context and
+    # keep Secure cookies from it (the demo and the browser tests); Python's cookie jar
+    # does not, so other plain-http loopback hosts keep SameSite=Lax without Secure.
+    secure = request.is_secure or request.host.rsplit(":", 1)[0] == "localhost"
     response.set_cookie(
         state_cookie_name(state.state),
         state.state,
@@ -61,22 +73,42 @@ def login():
 def launch():
     _require_secure_transport()
     if request.form.get("error"):
-        # The platform answered the authentication request with an OIDC error.
+        # The platform sent an OIDC error instead of an id_token.
         raise LaunchNotAuthentic(
             f"The LMS did not sign you in to the plan tool ({request.form['error']}: "
             f"{request.form.get('error_description', 'no description')}).",
             "Sign in to your LMS again, then open the plan from your course.",
             reason=f"oidc_{request.form['error']}"[:64],
         )
+
+    check_page = storage.browser_check_page(
+        request.form, request.cookies, state_cookie_name(request.form.get("state", ""))
+    )
+    if check_page is not None:
+        return check_page
     accepted = verify_launch(request.form, request.cookies)
+    session = _record_launch(accepted)
+    db.session.commit()
+
+    endpoint, values = landing_for(accepted.launch)
+    response = redirect(url_for(endpoint, launch_token=session.token, **values), code=303)
+    response.delete_cookie(state_cookie_name(request.form["state"]), path="/lti/")
+    return response
+
+
+def _record_launch(accepted: AcceptedLaunch) -> NewSession:
+    """Store the person, course and enrolment of a verified launch and open its session."""
     launch = accepted.launch
     person = record_person(accepted.deployment, launch)
     course = record_course(accepted.deployment, launch)
     if course is not None:
         record_enrolment(course, person, launch)
+    if launch.mentee_subs is not None:
+        sync_lti_mentees(person, launch.mentee_subs)
     role = launch.course_role
     if role is CourseRole.LEARNER:
         ensure_plan(person)
+
     session = open_session(
         person=person,
         deployment=accepted.deployment,
@@ -88,7 +120,6 @@ def launch():
         target_link_uri=launch.target_link_uri,
         services=launch.services,
     )
-    db.session.commit()
     log.info(
         "launch accepted registration=%s deployment=%s person=%s course=%s role=%s",
         accepted.registration.id,
@@ -97,10 +128,7 @@ def launch():
         course.id if course else None,
         role.value,
     )
-    endpoint, values = landing_for(launch)
-    response = redirect(url_for(endpoint, launch_token=session.token, **values), code=303)
-    response.delete_cookie(state_cookie_name(request.form["state"]), path="/lti/")
-    return response
+    return session
 
 
 @bp.get("/lti/launch")
