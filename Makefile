@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,15 @@ test: $(VENV)/.installed-test
 	$(BIN)/pytest -q
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check lti_ilp tests
-	$(BIN)/ruff format --check lti_ilp tests
+	$(BIN)/ruff check lti_ilp tests bench
+	$(BIN)/ruff format --check lti_ilp tests bench
 
 format: $(VENV)/.installed-test
-	$(BIN)/ruff format lti_ilp tests
-	$(BIN)/ruff check --fix lti_ilp tests
+	$(BIN)/ruff format lti_ilp tests bench
+	$(BIN)/ruff check --fix lti_ilp tests bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+bench: $(VENV)/.installed-test
+	bench/run

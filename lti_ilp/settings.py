@@ -66,6 +66,21 @@ class Settings:
     http_timeout_seconds: int = 10
     proxy_hops: int = 0
     log_level: str = "INFO"
+    # LTI client-side storage (lti.put_data / lti.get_data) as the browser binding when the
+    # state cookie is missing.
+    lti_storage_enabled: bool = True
+    # Requests per client IP and endpoint in each fixed window; 0 turns a limit off.
+    # NOTE: a school behind one NAT address shares these limits, so size them for the
+    # largest class that opens the plan within one window.
+    rate_limit_window_seconds: int = 60
+    rate_limit_login: int = 300
+    rate_limit_launch: int = 300
+    # Origins allowed to frame the tool besides the registered platforms' issuer and
+    # authorization URL origins (Canvas Cloud shows courses on the school's own domain).
+    frame_ancestors: tuple[str, ...] = ()
+    # Closed plans older than this many years are purged by `lti-ilp privacy purge-closed`;
+    # 0 keeps them until someone deletes them.
+    retention_years: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -76,9 +91,7 @@ class Settings:
             f"sqlite:///{instance_dir / 'lti_ilp.sqlite3'}"
         )
         if database_url.startswith("sqlite:///"):
-            Path(database_url.removeprefix("sqlite:///")).parent.mkdir(
-                parents=True, exist_ok=True
-            )
+            Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         secret_key = os.environ.get("ILP_SECRET_KEY") or _load_or_create_secret(
             keys_dir / "secret_key"
         )
@@ -99,6 +112,12 @@ class Settings:
             http_timeout_seconds=_env_int("ILP_HTTP_TIMEOUT_SECONDS", 10),
             proxy_hops=_env_int("ILP_PROXY_HOPS", 0),
             log_level=os.environ.get("ILP_LOG_LEVEL", "INFO"),
+            lti_storage_enabled=_env_bool("ILP_LTI_STORAGE", True),
+            rate_limit_window_seconds=_env_int("ILP_RATE_LIMIT_WINDOW_SECONDS", 60),
+            rate_limit_login=_env_int("ILP_RATE_LIMIT_LOGIN", 300),
+            rate_limit_launch=_env_int("ILP_RATE_LIMIT_LAUNCH", 300),
+            frame_ancestors=tuple(os.environ.get("ILP_FRAME_ANCESTORS", "").split()),
+            retention_years=_env_int("ILP_RETENTION_YEARS", 0),
         )
 
     def validate(self) -> None:
@@ -110,6 +129,18 @@ class Settings:
                 )
         if self.jwt_leeway_seconds < 0 or self.jwt_leeway_seconds > 300:
             raise SettingsError("ILP_JWT_LEEWAY_SECONDS must be between 0 and 300")
+        if self.rate_limit_window_seconds < 1:
+            raise SettingsError("ILP_RATE_LIMIT_WINDOW_SECONDS must be at least 1")
+        if self.retention_years < 0:
+            raise SettingsError(
+                "ILP_RETENTION_YEARS must be 0 (keep closed plans) or a number of years"
+            )
+        for origin in self.frame_ancestors:
+            if not origin.startswith(("https://", "http://localhost", "http://127.")):
+                raise SettingsError(
+                    f"ILP_FRAME_ANCESTORS must list https origins (plain http only for "
+                    f"localhost), got {origin!r}"
+                )
 
 
 def _load_or_create_fernet_key(path: Path) -> str:

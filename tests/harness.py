@@ -73,9 +73,16 @@ class PlatformHost:
         self.server = ServerThread(app)
         self.url = self.server.url
 
-    def add(self, name: str, tool_url: str, *, client_id: str | None = None,
-            deployment_id: str = "deployment-1", issuer: str | None = None,
-            users: dict[str, DemoUser] | None = None) -> DemoPlatform:
+    def add(
+        self,
+        name: str,
+        tool_url: str,
+        *,
+        client_id: str | None = None,
+        deployment_id: str = "deployment-1",
+        issuer: str | None = None,
+        users: dict[str, DemoUser] | None = None,
+    ) -> DemoPlatform:
         platform = DemoPlatform(
             issuer=issuer or f"{self.url}/{name}",
             client_id=client_id or f"client-{name}",
@@ -142,13 +149,15 @@ class Browser:
     def __init__(self) -> None:
         self.http = requests.Session()
 
-    def start_login(self, platform: DemoPlatform, launch: LaunchRequest,
-                    method: str = "GET") -> PendingLaunch:
+    def start_login(
+        self, platform: DemoPlatform, launch: LaunchRequest, method: str = "GET"
+    ) -> PendingLaunch:
         login_url = platform.login_initiation_url(launch)
         if method == "POST":
             parts = urlsplit(login_url)
             response = self.http.post(
-                parts._replace(query="").geturl(), data=dict(parse_qsl(parts.query)),
+                parts._replace(query="").geturl(),
+                data=dict(parse_qsl(parts.query)),
                 allow_redirects=False,
             )
         else:
@@ -178,14 +187,14 @@ class Browser:
         target = requests.compat.urljoin(platform.tool.launch_url, response.headers["Location"])
         return self.http.get(target, allow_redirects=False)
 
-    def submit(self, page: requests.Response, action_pattern: str,
-               data: dict[str, str]) -> requests.Response:
+    def submit(
+        self, page: requests.Response, action_pattern: str, data: dict[str, str]
+    ) -> requests.Response:
         """Post the form on ``page`` whose action matches ``action_pattern``, with its
         hidden fields plus ``data``; follow the redirect that follows a successful post."""
         form = find_form(page.text, action_pattern)
         target = requests.compat.urljoin(page.url, form["action"])
-        response = self.http.post(target, data={**form["hidden"], **data},
-                                  allow_redirects=False)
+        response = self.http.post(target, data={**form["hidden"], **data}, allow_redirects=False)
         if response.status_code == 303:
             return self.http.get(requests.compat.urljoin(target, response.headers["Location"]))
         return response

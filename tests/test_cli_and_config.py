@@ -9,8 +9,13 @@ import requests
 from click.testing import CliRunner
 
 from lti_ilp.cli import main
-from lti_ilp.demo.platform import ROLE_LEARNER, DemoPlatform, LaunchRequest, ToolEndpoints
-from lti_ilp.demo.platform import generate_private_key_pem
+from lti_ilp.demo.platform import (
+    ROLE_LEARNER,
+    DemoPlatform,
+    LaunchRequest,
+    ToolEndpoints,
+    generate_private_key_pem,
+)
 
 from .harness import default_users, page_text
 
@@ -32,9 +37,20 @@ def run_cli(cli_env, *args):
 
 def add_args(issuer, client_id, deployment_id, base):
     return [
-        "platforms", "add", "--issuer", issuer, "--client-id", client_id,
-        "--deployment-id", deployment_id, "--auth-login-url", f"{base}/auth",
-        "--auth-token-url", f"{base}/token", "--key-set-url", f"{base}/jwks",
+        "platforms",
+        "add",
+        "--issuer",
+        issuer,
+        "--client-id",
+        client_id,
+        "--deployment-id",
+        deployment_id,
+        "--auth-login-url",
+        f"{base}/auth",
+        "--auth-token-url",
+        f"{base}/token",
+        "--key-set-url",
+        f"{base}/jwks",
     ]
 
 
@@ -101,16 +117,32 @@ def test_third_party_platform_from_config(app, tool_server, platform_host, cli_e
     platform_host.platforms[name] = platform
     result = run_cli(
         cli_env,
-        "platforms", "add", "--issuer", platform.issuer, "--client-id", platform.client_id,
-        "--deployment-id", platform.deployment_id, "--auth-login-url", platform.auth_url,
-        "--auth-token-url", f"{platform_host.url}/{name}/token",
-        "--key-set-url", platform.jwks_url,
+        "platforms",
+        "add",
+        "--issuer",
+        platform.issuer,
+        "--client-id",
+        platform.client_id,
+        "--deployment-id",
+        platform.deployment_id,
+        "--auth-login-url",
+        platform.auth_url,
+        "--auth-token-url",
+        f"{platform_host.url}/{name}/token",
+        "--key-set-url",
+        platform.jwks_url,
     )
     assert result.exit_code == 0, result.output
 
-    page = browser.launch(platform, LaunchRequest(
-        user_id="student-ben", context_id="course-x", resource_link_id="rl-1",
-        roles=(ROLE_LEARNER,)))
+    page = browser.launch(
+        platform,
+        LaunchRequest(
+            user_id="student-ben",
+            context_id="course-x",
+            resource_link_id="rl-1",
+            roles=(ROLE_LEARNER,),
+        ),
+    )
     assert page.status_code == 200
     assert "My learning plan" in page_text(page.text)
 

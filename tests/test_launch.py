@@ -19,13 +19,21 @@ from .harness import page_text
 
 
 def student_launch(user="student-ana", course="course-algebra", link="link-1"):
-    return LaunchRequest(user_id=user, context_id=course, resource_link_id=link,
-                         roles=(ROLE_LEARNER, ROLE_INSTITUTION_STUDENT))
+    return LaunchRequest(
+        user_id=user,
+        context_id=course,
+        resource_link_id=link,
+        roles=(ROLE_LEARNER, ROLE_INSTITUTION_STUDENT),
+    )
 
 
 def teacher_launch(course="course-algebra"):
-    return LaunchRequest(user_id="teacher-rivera", context_id=course,
-                         resource_link_id="link-1", roles=(ROLE_INSTRUCTOR,))
+    return LaunchRequest(
+        user_id="teacher-rivera",
+        context_id=course,
+        resource_link_id="link-1",
+        roles=(ROLE_INSTRUCTOR,),
+    )
 
 
 def test_student_launch_shows_own_plan(platform, browser):
@@ -37,13 +45,17 @@ def test_student_launch_shows_own_plan(platform, browser):
 
 def test_student_goal_survives_launch_from_second_course(app, platform, browser):
     page = browser.launch(platform, student_launch(course="course-algebra"))
-    page = browser.submit(page, r"/plan/goals$", {
-        "statement": "Pass Algebra I with a B",
-        "measure": "Unit test scores",
-        "target_date": "2027-05-30",
-        "step_1": "Finish unit 3 practice",
-        "step_2": "Attend Tuesday tutoring",
-    })
+    page = browser.submit(
+        page,
+        r"/plan/goals$",
+        {
+            "statement": "Pass Algebra I with a B",
+            "measure": "Unit test scores",
+            "target_date": "2027-05-30",
+            "step_1": "Finish unit 3 practice",
+            "step_2": "Attend Tuesday tutoring",
+        },
+    )
     assert page.status_code == 200
     assert "Pass Algebra I with a B" in page.text
 
@@ -83,7 +95,9 @@ def test_login_accepts_post(platform, browser):
 
 def test_institution_instructor_role_gives_no_course_authority(platform, browser):
     launch = LaunchRequest(
-        user_id="teacher-rivera", context_id="course-algebra", resource_link_id="link-1",
+        user_id="teacher-rivera",
+        context_id="course-algebra",
+        resource_link_id="link-1",
         roles=("http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor",),
     )
     page = browser.launch(platform, launch)
@@ -92,16 +106,19 @@ def test_institution_instructor_role_gives_no_course_authority(platform, browser
 
 
 def test_empty_roles_mean_learner(platform, browser):
-    launch = LaunchRequest(user_id="student-ben", context_id="course-algebra",
-                           resource_link_id="link-1", roles=())
+    launch = LaunchRequest(
+        user_id="student-ben", context_id="course-algebra", resource_link_id="link-1", roles=()
+    )
     page = browser.launch(platform, launch)
     assert page.status_code == 200
     assert "My learning plan" in page.text
 
 
 def test_aud_as_array_with_azp(platform, browser):
-    platform.claim_overrides = {"aud": ["some-other-audience", platform.client_id],
-                                "azp": platform.client_id}
+    platform.claim_overrides = {
+        "aud": ["some-other-audience", platform.client_id],
+        "azp": platform.client_id,
+    }
     page = browser.launch(platform, student_launch())
     assert page.status_code == 200
     assert "My learning plan" in page.text

@@ -14,16 +14,21 @@ from lti_ilp.demo.platform import ROLE_LEARNER, LaunchRequest, generate_private_
 from lti_ilp.extensions import db
 from lti_ilp.lti.state import LaunchState
 from lti_ilp.people.models import Person
-from lti_ilp.platforms.models import Registration
 from lti_ilp.plans.models import Plan
+from lti_ilp.platforms.models import Registration
 from lti_ilp.web.session import LaunchSession
 
 from .conftest import register
 from .harness import Browser, page_text
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-STUDENT = LaunchRequest(user_id="student-ana", context_id="course-algebra",
-                        resource_link_id="link-1", roles=(ROLE_LEARNER,))
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+STUDENT = LaunchRequest(
+    user_id="student-ana",
+    context_id="course-algebra",
+    resource_link_id="link-1",
+    roles=(ROLE_LEARNER,),
+)
 
 
 def count(app, model) -> int:
@@ -77,26 +82,56 @@ CLAIM_CASES = [
     ("wrong_aud", setter("aud", "someone-else"), 401, "not addressed to this tool"),
     ("missing_aud", remove("aud"), 401, "not addressed to this tool"),
     ("wrong_azp", setter("azp", "someone-else"), 401, "authorized party"),
-    ("aud_list_without_azp", lambda b: (b.__setitem__("aud", [b["aud"], "other"]),
-                                        b.pop("azp")), 401, "authorized party"),
-    ("expired", lambda b: b.update(exp=int(time.time()) - 3600, iat=int(time.time()) - 4000),
-     401, "expired"),
-    ("iat_in_future", lambda b: b.update(iat=int(time.time()) + 3600,
-                                         exp=int(time.time()) + 7200), 401, "future"),
+    (
+        "aud_list_without_azp",
+        lambda b: (b.__setitem__("aud", [b["aud"], "other"]), b.pop("azp")),
+        401,
+        "authorized party",
+    ),
+    (
+        "expired",
+        lambda b: b.update(exp=int(time.time()) - 3600, iat=int(time.time()) - 4000),
+        401,
+        "expired",
+    ),
+    (
+        "iat_in_future",
+        lambda b: b.update(iat=int(time.time()) + 3600, exp=int(time.time()) + 7200),
+        401,
+        "future",
+    ),
     ("missing_exp", remove("exp"), 400, "'exp'"),
     ("missing_nonce", remove("nonce"), 400, "'nonce'"),
     ("wrong_nonce", setter("nonce", "not-the-login-nonce"), 401, "nonce"),
-    ("unknown_deployment", setter(LTI + "deployment_id", "deployment-unknown"), 403,
-     "not on the plan tool's list"),
+    (
+        "unknown_deployment",
+        setter(LTI + "deployment_id", "deployment-unknown"),
+        403,
+        "not on the plan tool's list",
+    ),
     ("missing_deployment", remove(LTI + "deployment_id"), 400, "deployment_id"),
     ("missing_message_type", remove(LTI + "message_type"), 400, "message_type"),
-    ("unknown_message_type", setter(LTI + "message_type", "LtiStartProctoring"), 400,
-     "does not handle"),
+    (
+        "unknown_message_type",
+        setter(LTI + "message_type", "LtiStartProctoring"),
+        400,
+        "does not handle",
+    ),
+    (
+        "message_type_list",
+        setter(LTI + "message_type", [RESOURCE_LINK_REQUEST]),
+        400,
+        "does not handle",
+    ),
     ("wrong_version", setter(LTI + "version", "1.1"), 400, "version"),
     ("missing_version", remove(LTI + "version"), 400, "version"),
     ("missing_resource_link", remove(LTI + "resource_link"), 400, "resource_link"),
-    ("resource_link_without_id", setter(LTI + "resource_link", {"title": "x"}), 400,
-     "resource_link"),
+    (
+        "resource_link_without_id",
+        setter(LTI + "resource_link", {"title": "x"}),
+        400,
+        "resource_link",
+    ),
     ("missing_roles", remove(LTI + "roles"), 400, "roles"),
     ("missing_target_link_uri", remove(LTI + "target_link_uri"), 400, "target_link_uri"),
     ("missing_sub", remove("sub"), 400, "anonymous"),
@@ -146,8 +181,12 @@ def test_alg_none_rejected(app, platform, browser):
 def test_hs256_with_public_key_rejected(app, platform, browser):
     pending = browser.start_login(platform, STUDENT)
     body = platform.launch_claims(pending.nonce, STUDENT)
-    forged = jwt.encode(body, "a-guessed-shared-secret-of-enough-length", algorithm="HS256",
-                        headers={"kid": platform.kid})
+    forged = jwt.encode(
+        body,
+        "a-guessed-shared-secret-of-enough-length",
+        algorithm="HS256",
+        headers={"kid": platform.kid},
+    )
     response = browser.post_launch(platform, {"id_token": forged, "state": pending.state})
     assert_rejected(response, 401, "only RS256")
     assert_nothing_stored(app)
@@ -179,7 +218,10 @@ def test_state_cookie_from_other_browser_rejected(app, platform, browser):
     pending = browser.start_login(platform, STUDENT)
     fields = browser.authorize(platform, pending)
     response = Browser().post_launch(platform, fields)
-    assert_rejected(response, 401, "did not start the login")
+    text = page_text(response.text)
+    assert response.status_code == 401, text
+    assert "did not start the login" in text
+    assert "new window" in text
     assert_nothing_stored(app)
 
 
@@ -223,8 +265,11 @@ def test_oidc_error_response_shown(app, platform, browser):
 def test_unknown_issuer_rejected_at_login(app, tool_server, browser):
     response = browser.http.get(
         f"{tool_server.url}/lti/login",
-        params={"iss": "https://unknown-lms.example", "login_hint": "u1",
-                "target_link_uri": f"{tool_server.url}/lti/launch"},
+        params={
+            "iss": "https://unknown-lms.example",
+            "login_hint": "u1",
+            "target_link_uri": f"{tool_server.url}/lti/launch",
+        },
         allow_redirects=False,
     )
     assert_rejected(response, 403, "https://unknown-lms.example")
@@ -234,8 +279,12 @@ def test_unknown_issuer_rejected_at_login(app, tool_server, browser):
 def test_unknown_client_id_rejected_at_login(app, platform, tool_server, browser):
     response = browser.http.get(
         f"{tool_server.url}/lti/login",
-        params={"iss": platform.issuer, "client_id": "wrong-client", "login_hint": "u1",
-                "target_link_uri": f"{tool_server.url}/lti/launch"},
+        params={
+            "iss": platform.issuer,
+            "client_id": "wrong-client",
+            "login_hint": "u1",
+            "target_link_uri": f"{tool_server.url}/lti/launch",
+        },
         allow_redirects=False,
     )
     assert_rejected(response, 403, "wrong-client")
@@ -243,16 +292,21 @@ def test_unknown_client_id_rejected_at_login(app, platform, tool_server, browser
 
 
 def test_missing_iss_rejected_at_login(app, tool_server, browser):
-    response = browser.http.get(f"{tool_server.url}/lti/login", params={"login_hint": "u1"},
-                                allow_redirects=False)
+    response = browser.http.get(
+        f"{tool_server.url}/lti/login", params={"login_hint": "u1"}, allow_redirects=False
+    )
     assert_rejected(response, 400, "no iss")
 
 
 def test_foreign_target_link_uri_rejected(app, platform, tool_server, browser):
     response = browser.http.get(
         f"{tool_server.url}/lti/login",
-        params={"iss": platform.issuer, "client_id": platform.client_id, "login_hint": "u1",
-                "target_link_uri": "https://phishing.example/lti"},
+        params={
+            "iss": platform.issuer,
+            "client_id": platform.client_id,
+            "login_hint": "u1",
+            "target_link_uri": "https://phishing.example/lti",
+        },
         allow_redirects=False,
     )
     assert_rejected(response, 400, "not part of the plan tool")
@@ -262,8 +316,11 @@ def test_foreign_target_link_uri_rejected(app, platform, tool_server, browser):
 def test_login_without_client_id_uses_single_registration(platform, browser, tool_server):
     response = browser.http.get(
         f"{tool_server.url}/lti/login",
-        params={"iss": platform.issuer, "login_hint": "student-ana",
-                "target_link_uri": f"{tool_server.url}/lti/launch"},
+        params={
+            "iss": platform.issuer,
+            "login_hint": "student-ana",
+            "target_link_uri": f"{tool_server.url}/lti/launch",
+        },
         allow_redirects=False,
     )
     assert response.status_code == 302
@@ -273,8 +330,10 @@ def test_login_without_client_id_uses_single_registration(platform, browser, too
 def test_login_without_client_id_ambiguous(app, tool_server, platform_host, tool_key, browser):
     issuer = f"{platform_host.url}/ambiguous"
     for name in ("ambiguous-a", "ambiguous-b"):
-        register(app, platform_host.add(name, tool_server.url, issuer=issuer,
-                                        client_id=f"client-{name}"))
+        register(
+            app,
+            platform_host.add(name, tool_server.url, issuer=issuer, client_id=f"client-{name}"),
+        )
     response = browser.http.get(
         f"{tool_server.url}/lti/login",
         params={"iss": issuer, "login_hint": "u1"},

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, g, render_template
+from flask import abort, g, redirect, render_template, url_for
 
+from ..extensions import db
 from ..lti.roles import CourseRole
-from ..plans.service import load_plan
+from ..plans.service import STATUS_LABELS, load_plan
 from ..web.guard import require_course_role, session_blueprint
 from .service import course_learners, learner_in_course
 
@@ -16,8 +17,11 @@ STAFF = (CourseRole.INSTRUCTOR.value,)
 def _course_or_400():
     course = g.launch_session.course
     if course is None:
-        abort(400, description="This launch did not come from a course, so there is no class "
-              "list to show. Open the plan tool from a course.")
+        abort(
+            400,
+            description="This launch did not come from a course, so there is no class "
+            "list to show. Open the plan tool from a course.",
+        )
     return course
 
 
@@ -25,8 +29,11 @@ def _course_or_400():
 @require_course_role(*STAFF)
 def learners():
     course = _course_or_400()
-    return render_template("courses/learners.html", course=course,
-                           learners=course_learners(course.id))
+    rows = course_learners(course.id, course.deployment_id)
+    db.session.commit()
+    return render_template(
+        "courses/learners.html", course=course, learners=rows, status_labels=STATUS_LABELS
+    )
 
 
 @bp.get("/learners/<int:person_id>")
@@ -36,5 +43,7 @@ def learner_plan(person_id: int):
     person = learner_in_course(course.id, person_id)
     if person is None:
         abort(404, description="That learner is not in this course.")
-    return render_template("plans/plan.html", plan=load_plan(person.id), person=person,
-                           errors={}, form={}, editable=False, course=course)
+    plan = load_plan(person.id)
+    if plan is None:
+        abort(404, description="This learner has not opened their plan this school year.")
+    return redirect(url_for("plans.view", plan_id=plan.id), code=303)

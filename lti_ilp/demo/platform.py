@@ -73,6 +73,12 @@ class LaunchRequest:
     message_type: str = "LtiResourceLinkRequest"
     target_link_uri: str | None = None
     custom: dict[str, str] = field(default_factory=dict)
+    # The context claim's title and label; the title falls back to context_id.
+    context_title: str | None = None
+    context_label: str | None = None
+    # Claims for this launch only, keyed by claim name: the AGS endpoint of a graded link,
+    # or the deep-linking settings of a deep-linking request.
+    service_claims: dict[str, t.Any] = field(default_factory=dict)
 
 
 def generate_private_key_pem() -> str:
@@ -88,11 +94,34 @@ def public_key_pem(private_pem: str) -> str:
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
     return (
         key.public_key()
-        .public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
+
+
+class ParsedKeyRegistration(Registration):
+    """An lti1p3platform registration that parses its private key once.
+
+    lti1p3platform 0.1.8 parses the private key PEM twice for every id_token it signs, and
+    cryptography checks the RSA key on each parse, which costs tens of milliseconds per
+    launch. This subclass keeps the parsed key and the kid.
+    """
+
+    _parsed_private_key = None
+    _cached_kid: str | None = None
+
+    def get_kid(self) -> str | None:
+        if self._cached_kid is None:
+            self._cached_kid = super().get_kid()
+        return self._cached_kid
+
+    def platform_encode_and_sign(self, payload: dict, expiration: int | None = None) -> str:
+        if self._parsed_private_key is None:
+            pem = self.get_platform_private_key().encode()
+            self._parsed_private_key = serialization.load_pem_private_key(pem, password=None)
+        return Registration.encode_and_sign(
+            payload, self._parsed_private_key, {"kid": self.get_kid()}, expiration=expiration
+        )
 
 
 class _PlatformConfig(LTI1P3PlatformConfAbstract):
@@ -141,7 +170,7 @@ class DemoPlatform:
         self.users = users
         self._hints = URLSafeSerializer(hint_secret, salt="demo-lms-message-hint")
         self.registration = (
-            Registration()
+            ParsedKeyRegistration()
             .set_iss(issuer)
             .set_client_id(client_id)
             .set_deployment_id(deployment_id)
@@ -187,6 +216,9 @@ class DemoPlatform:
         ):
             if request.get(name) != expected:
                 raise AuthRequestError("invalid_request", f"{name} must be {expected}")
+        for name in ("nonce", "state"):
+            if not request.get(name):
+                raise AuthRequestError("invalid_request", f"{name} is missing")
         if request.get("client_id") != self.client_id:
             raise AuthRequestError("unauthorized_client", "unknown client_id")
         if request.get("redirect_uri") != self.tool.launch_url:
@@ -197,6 +229,8 @@ class DemoPlatform:
             raise AuthRequestError("invalid_request", "lti_message_hint is invalid") from exc
         if request.get("login_hint") != launch.user_id:
             raise AuthRequestError("login_required", "login_hint does not match the user")
+        if launch.user_id not in self.users:
+            raise AuthRequestError("login_required", "the user is not known to the platform")
         return self._build_launch(request, launch)
 
     def _build_launch(self, request: dict, launch: LaunchRequest) -> dict[str, str]:
@@ -210,7 +244,8 @@ class DemoPlatform:
             message.set_launch_context_claim(
                 launch.context_id,
                 context_types=["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
-                context_title=launch.context_id,
+                context_title=launch.context_title or launch.context_id,
+                context_label=launch.context_label,
             )
         message.set_launch_url(launch.target_link_uri or self.tool.launch_url)
         message.set_extra_claims(
@@ -224,6 +259,12 @@ class DemoPlatform:
         )
         if launch.custom:
             message.set_custom_parameters_claim(dict(launch.custom))
+        if launch.message_type != "LtiResourceLinkRequest":
+            message.set_extra_claims(
+                {"https://purl.imsglobal.org/spec/lti/claim/message_type": launch.message_type}
+            )
+        if launch.service_claims:
+            message.set_extra_claims(dict(launch.service_claims))
         result = message.lti_launch()
         if self.claim_overrides or self.claims_to_remove:
             result["id_token"] = self.resign(result["id_token"])
@@ -244,8 +285,7 @@ class DemoPlatform:
         import jwt
 
         header = {"kid": self.kid} if headers is None else headers
-        return jwt.encode(body, key_pem or self.private_key_pem, algorithm="RS256",
-                          headers=header)
+        return jwt.encode(body, key_pem or self.private_key_pem, algorithm="RS256", headers=header)
 
     def launch_claims(self, nonce: str, launch: LaunchRequest, lifetime: int = 300) -> dict:
         """Return a complete, valid id_token body for ``launch``; tests edit and sign it."""
@@ -289,6 +329,9 @@ def _launch_to_dict(launch: LaunchRequest) -> dict:
         "message_type": launch.message_type,
         "target_link_uri": launch.target_link_uri,
         "custom": launch.custom,
+        "context_title": launch.context_title,
+        "context_label": launch.context_label,
+        "service_claims": launch.service_claims,
         "nonce": uuid.uuid4().hex,
     }
 
@@ -302,4 +345,7 @@ def _launch_from_dict(data: dict) -> LaunchRequest:
         message_type=data.get("message_type", "LtiResourceLinkRequest"),
         target_link_uri=data.get("target_link_uri"),
         custom=data.get("custom") or {},
+        context_title=data.get("context_title"),
+        context_label=data.get("context_label"),
+        service_claims=data.get("service_claims") or {},
     )

@@ -1,4 +1,14 @@
-"""The tool's own RSA signing keys."""
+"""The tool's own RSA signing keys.
+
+A key moves through four states, always forward:
+
+* ``next``: published in the JWKS, never signs yet. Platforms that cache the JWKS pick it up
+  before it is used.
+* ``current``: published and signs every token. There is at most one.
+* ``previous``: the key that was current before the last rotation. It signs nothing, but
+  stays published so that tokens signed just before the rotation still verify.
+* ``retired``: removed from the JWKS; its private key is erased.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +23,10 @@ from ..extensions import UTCDateTime, db, utcnow
 class KeyStatus:
     NEXT = "next"
     CURRENT = "current"
+    PREVIOUS = "previous"
     RETIRED = "retired"
+
+    PUBLISHED = (NEXT, CURRENT, PREVIOUS)
 
 
 class ToolKey(db.Model):

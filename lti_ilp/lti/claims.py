@@ -21,6 +21,7 @@ ROLES = LTI + "roles"
 CONTEXT = LTI + "context"
 CUSTOM = LTI + "custom"
 TOOL_PLATFORM = LTI + "tool_platform"
+ROLE_SCOPE_MENTOR = LTI + "role_scope_mentor"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
@@ -37,6 +38,12 @@ def _text(value: Any) -> str | None:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _mentee_subs(value: Any) -> tuple[str, ...] | None:
+    if not isinstance(value, list):
+        return None
+    return tuple(item for item in value if isinstance(item, str) and item.strip())
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ class VerifiedLaunch:
     custom: dict[str, str] = field(default_factory=dict)
     # Service endpoints the platform granted; kept for grade and roster sync.
     services: dict[str, Any] = field(default_factory=dict)
+    # The role_scope_mentor claim: subs of the users this person mentors. None when the
+    # claim is absent, which is not the same as an empty list.
+    mentee_subs: tuple[str, ...] | None = None
 
     @property
     def course_role(self) -> CourseRole:
@@ -118,4 +128,5 @@ class VerifiedLaunch:
             resource_link_title=_text(resource_link.get("title")),
             custom=custom,
             services=services,
+            mentee_subs=_mentee_subs(body.get(ROLE_SCOPE_MENTOR)),
         )

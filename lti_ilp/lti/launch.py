@@ -23,11 +23,13 @@ from .claims import VerifiedLaunch
 from .errors import (
     BadLaunchRequest,
     DeploymentNotAllowed,
+    LaunchError,
     LaunchNotAuthentic,
     PlatformNotRegistered,
 )
 from .platform_keys import platform_public_key_pem
 from .state import LaunchState, consume_state, find_state
+from .storage import BrowserBindingMissing, find_login, storage_binding_matches
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,30 @@ def state_cookie_name(state: str) -> str:
 
 
 def verify_launch(form: Mapping[str, str], cookies: Mapping[str, str]) -> AcceptedLaunch:
-    """Check every part of a launch POST and consume its state; raise ``LaunchError``."""
+    """Check every part of a launch POST and consume its state; raise ``LaunchError``.
+
+    A raised error carries ``unverified_claims``: the token's claims decoded without any
+    check (None when the token cannot be decoded), so the admin console can show what a
+    rejected launch contained. Nothing else may trust them.
+    """
+    try:
+        return _verify_launch(form, cookies)
+    except LaunchError as exc:
+        exc.unverified_claims = _claims_for_diagnosis(form.get("id_token"))
+        raise
+
+
+def _claims_for_diagnosis(id_token: str | None) -> dict | None:
+    if not id_token:
+        return None
+    try:
+        body = jwt.decode(id_token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _verify_launch(form: Mapping[str, str], cookies: Mapping[str, str]) -> AcceptedLaunch:
     id_token = form.get("id_token")
     state_value = form.get("state")
     if not id_token:
@@ -95,13 +120,10 @@ def _checked_state(state_value: str, cookies: Mapping[str, str]) -> LaunchState:
             "Open the plan again from your course.",
             reason="unknown_state",
         )
-    if cookies.get(state_cookie_name(state_value)) != state_value:
-        raise LaunchNotAuthentic(
-            "This browser did not start the login that this launch answers. Your browser "
-            "may be blocking the plan tool's cookies inside the LMS page.",
-            "Open the plan in a new window, or allow cookies for the plan tool.",
-            reason="state_cookie_missing",
-        )
+    cookie_matches = cookies.get(state_cookie_name(state_value)) == state_value
+    # Without the cookie, LTI client-side storage can stand in as the browser binding.
+    if not cookie_matches and not storage_binding_matches(state_value):
+        raise BrowserBindingMissing(find_login(state_value))
     return state
 
 
@@ -109,9 +131,7 @@ def _checked_header(id_token: str) -> dict:
     try:
         header = jwt.get_unverified_header(id_token)
     except jwt.DecodeError as exc:
-        raise BadLaunchRequest(
-            "The id_token is not a valid JWT.", reason="malformed_jwt"
-        ) from exc
+        raise BadLaunchRequest("The id_token is not a valid JWT.", reason="malformed_jwt") from exc
     if header.get("alg") != "RS256":
         raise LaunchNotAuthentic(
             f"The id_token uses the signing algorithm {header.get('alg')!r}; only RS256 is "
@@ -225,8 +245,10 @@ def _checked_deployment(body: dict, registration: Registration) -> Deployment:
 def _check_message(body: dict) -> None:
     message_type = body.get(claims.MESSAGE_TYPE)
     if not message_type:
-        raise BadLaunchRequest("The launch has no message_type claim.", reason="missing_message_type")
-    if message_type not in SUPPORTED_MESSAGE_TYPES:
+        raise BadLaunchRequest(
+            "The launch has no message_type claim.", reason="missing_message_type"
+        )
+    if not isinstance(message_type, str) or message_type not in SUPPORTED_MESSAGE_TYPES:
         raise BadLaunchRequest(
             f"The plan tool does not handle {message_type!r} messages.",
             reason="unsupported_message_type",
@@ -268,4 +290,6 @@ def _run_library_validators(body: dict) -> None:
         try:
             validator.validate(body)
         except LtiException as exc:
-            raise BadLaunchRequest(f"The launch is invalid: {exc}.", reason="invalid_message") from exc
+            raise BadLaunchRequest(
+                f"The launch is invalid: {exc}.", reason="invalid_message"
+            ) from exc

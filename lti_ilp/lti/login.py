@@ -42,8 +42,7 @@ def find_login_registration(params: Mapping[str, str]) -> Registration:
     candidates = registrations_for_issuer(issuer)
     if not candidates:
         raise PlatformNotRegistered(
-            f"This course's LMS is not registered with the plan tool: issuer {issuer} is "
-            "unknown.",
+            f"This course's LMS is not registered with the plan tool: issuer {issuer} is unknown.",
             f"Ask your LMS administrator to register issuer {issuer} with the plan tool.",
             reason="unknown_issuer",
         )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, Text, delete
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, delete, select
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from ..extensions import UTCDateTime, db, utcnow
 from ..platforms.models import Registration
@@ -43,7 +43,13 @@ def create_state(registration_id: int, target_link_uri: str, ttl_seconds: int) -
 
 
 def find_state(state: str) -> LaunchState | None:
-    row = db.session.get(LaunchState, state)
+    """Return the unexpired login state, with its registration and the registration's
+    cached JWKS loaded by the same query, because verifying a launch reads all three."""
+    row = db.session.execute(
+        select(LaunchState)
+        .where(LaunchState.state == state)
+        .options(joinedload(LaunchState.registration).joinedload(Registration.key_set))
+    ).scalar_one_or_none()
     if row is None or row.expires_at <= utcnow():
         return None
     return row

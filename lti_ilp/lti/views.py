@@ -8,10 +8,12 @@ from flask import Blueprint, current_app, jsonify, make_response, redirect, requ
 
 from ..extensions import db
 from ..keys.service import public_jwks
+from ..nudges import clock
 from ..people.service import record_course, record_enrolment, record_person
-from ..platforms.service import is_local_host
 from ..plans.mentors import sync_lti_mentees
 from ..plans.service import ensure_plan
+from ..platforms.service import is_local_host
+from ..rosters.service import request_sync as request_roster_sync
 from ..urls import external_url
 from ..web.session import NewSession, open_session
 from . import storage
@@ -44,11 +46,11 @@ def login():
     auth_url, state = start_login(params)
     settings = current_app.config["ILP_SETTINGS"]
     login_context = storage.record_login(state, params, settings.launch_state_ttl_seconds)
+    # Read these before the commit expires the rows, which would cost two more queries.
+    state_value, storage_target = state.state, login_context.storage_target
     db.session.commit()
-    if login_context.storage_target and storage.storage_enabled():
-        response = make_response(
-            storage.login_storage_page(auth_url, state, login_context.storage_target)
-        )
+    if storage_target and storage.storage_enabled():
+        response = make_response(storage.login_storage_page(auth_url, state, storage_target))
         response.headers["Cache-Control"] = "no-store"
     else:
         response = redirect(auth_url, code=302)
@@ -57,8 +59,8 @@ def login():
     # does not, so other plain-http loopback hosts keep SameSite=Lax without Secure.
     secure = request.is_secure or request.host.rsplit(":", 1)[0] == "localhost"
     response.set_cookie(
-        state_cookie_name(state.state),
-        state.state,
+        state_cookie_name(state_value),
+        state_value,
         max_age=settings.launch_state_ttl_seconds,
         secure=secure,
         httponly=True,
@@ -106,6 +108,9 @@ def _record_launch(accepted: AcceptedLaunch) -> NewSession:
     if launch.mentee_subs is not None:
         sync_lti_mentees(person, launch.mentee_subs)
     role = launch.course_role
+    if course is not None and role is CourseRole.INSTRUCTOR:
+        # Only records that a roster sync is due; the worker calls the platform.
+        request_roster_sync(course, launch.services, launch.resource_link_id, clock.now())
     if role is CourseRole.LEARNER:
         ensure_plan(person)
 
@@ -166,5 +171,10 @@ def config():
             "redirect_uris": [external_url("lti.launch")],
             "public_jwk_url": external_url("lti.jwks"),
             "jwks_uri": external_url("lti.jwks"),
+            "canvas_config_url": external_url("install.canvas_config"),
+            # Opens only with an access code from `lti-ilp registration-link`, or for a
+            # signed-in console admin.
+            "dynamic_registration_url": external_url("registration.start"),
+            "setup_pages_url": external_url("install.index"),
         }
     )

@@ -17,8 +17,8 @@ def _insert_ignoring_conflict(model, values: dict, conflict_columns: list[str]) 
     inserts the same row at the same moment."""
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(
-        index_elements=conflict_columns
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
     )
     db.session.execute(statement)
 

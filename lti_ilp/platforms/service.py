@@ -102,6 +102,4 @@ def find_deployment(registration: Registration, deployment_id: str) -> Deploymen
 
 
 def list_registrations() -> list[Registration]:
-    return list(
-        db.session.execute(select(Registration).order_by(Registration.id)).scalars()
-    )
+    return list(db.session.execute(select(Registration).order_by(Registration.id)).scalars())

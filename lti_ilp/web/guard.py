@@ -38,8 +38,11 @@ def session_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blue
             return
         sent = request.form.get("csrf_token", "")
         if not hmac.compare_digest(sent, g.csrf_token):
-            abort(400, description="The form has expired or did not come from the plan tool. "
-                  "Reload the page and try again.")
+            abort(
+                400,
+                description="The form has expired or did not come from the plan tool. "
+                "Reload the page and try again.",
+            )
 
     return blueprint
 

@@ -1,0 +1,1 @@
+"""Student privacy: per-person export, deletion on request, and retention of closed plans."""
