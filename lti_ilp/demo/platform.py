@@ -110,6 +110,12 @@ class ParsedKeyRegistration(Registration):
     _parsed_private_key = None
     _cached_kid: str | None = None
 
+    def set_platform_private_key(self, platform_private_key: str) -> Registration:
+        # A new key (a platform key rotation) must not be signed for with the old one.
+        self._parsed_private_key = None
+        self._cached_kid = None
+        return super().set_platform_private_key(platform_private_key)
+
     def get_kid(self) -> str | None:
         if self._cached_kid is None:
             self._cached_kid = super().get_kid()
