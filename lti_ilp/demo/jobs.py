@@ -1,7 +1,8 @@
 """Background jobs of the demo: the roster sync that a production worker would run.
 
-Grade sync runs in the tool's own in-app thread (``sync_in_app``). Nudges run when the
-visitor moves the demo clock on the outbox page, so the demo shows each step on request.
+Grade sync runs in the tool's own in-app thread, which the runner starts after set-up.
+Nudges run when the visitor moves the demo clock on the outbox page, so the demo shows each
+step on request.
 """
 
 from __future__ import annotations

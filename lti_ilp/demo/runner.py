@@ -26,6 +26,7 @@ from sqlalchemy.exc import DatabaseError
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from ..extensions import db
+from ..grades.worker import start_background_sync
 from .jobs import start_roster_sync_thread
 from .lms import DemoLms, create_lms_app
 from .platform import DemoPlatform, ToolEndpoints, generate_private_key_pem
@@ -223,7 +224,6 @@ def run_demo(tool_port: int = 5000, lms_port: int = 5001) -> None:
         # The demo shows nudges without a mail server and lets the visitor move time.
         settings.extra.setdefault("demo_clock", True)
         settings.extra.setdefault("email_mode", "outbox")
-        settings.extra.setdefault("sync_in_app", True)
         tool_app = create_app(settings)
         setup = set_up_demo(
             tool_app, tool_base_url=tool_base_url, lms_base_url=lms_base_url, seed_cohort=True
@@ -237,6 +237,9 @@ def run_demo(tool_port: int = 5000, lms_port: int = 5001) -> None:
     _print_start_up(setup, settings)
     stop_jobs = threading.Event()
     start_roster_sync_thread(tool_app, stop_jobs)
+    if "ilp_grade_sync" not in tool_app.extensions:
+        # Started only now, after set-up has created the tables it reads.
+        start_background_sync(tool_app, interval=5.0)
     try:
         _serve_until_interrupted([tool_server, lms_server])
     finally:

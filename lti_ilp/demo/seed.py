@@ -115,8 +115,11 @@ def seed_store(store: LmsStore | None = None) -> LmsStore:
     # The district coordinator has no role in the courses: like an LMS administrator who
     # opens a course, their launches carry only the institution Administrator role.
     store.add_user(_person(COORDINATOR, "Pat", "Morgan", (ROLE_ADMINISTRATOR,)))
-    for course_id in (ALGEBRA, ENGLISH, CAREERS, PD_COURSE):
+    for course_id in (ALGEBRA, ENGLISH, CAREERS):
         store.enrol(course_id, COORDINATOR, [])
+    # In the PD course the coordinator leads, so their launch does not make them a member
+    # of the cohort they run.
+    store.enrol(PD_COURSE, COORDINATOR, [ROLE_INSTRUCTOR])
     return store
 
 

@@ -177,7 +177,8 @@ def pd_teacher_identity(index: int) -> tuple[str, str, str]:
     The demo LMS uses the same identities, so seeded teachers can also launch the tool.
     """
     given = GIVEN_NAMES[index % len(GIVEN_NAMES)]
-    family = FAMILY_NAMES[(index * 7) % len(FAMILY_NAMES)]
+    # The shift per round of given names keeps all 70 seeded names distinct.
+    family = FAMILY_NAMES[(index * 7 + index // len(GIVEN_NAMES)) % len(FAMILY_NAMES)]
     return f"{SUB_PREFIX}{index:03d}", given, family
 
 
