@@ -13,9 +13,7 @@ import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from lti1p3platform.registration import Registration
-
-from lti_ilp.demo.platform import DemoPlatform, DemoUser, ParsedKeyRegistration, ToolEndpoints
+from lti_ilp.demo.platform import DemoPlatform, DemoUser, ToolEndpoints
 
 CONFIG_ENV = "BENCH_CONFIG"
 
@@ -85,16 +83,9 @@ def build_platform(config: RunConfig, name: str) -> DemoPlatform:
         users=users,
         hint_secret="bench-hint-" + name,
     )
-    keep_parsed_signing_key(platform.registration)
     platform.auth_url = f"{config.platform_url}/{name}/auth"
     platform.jwks_url = f"{config.platform_url}/{name}/jwks"
     return platform
-
-
-def keep_parsed_signing_key(registration: Registration) -> None:
-    """Make sure ``registration`` parses its signing key once (``DemoPlatform`` already
-    builds a ``ParsedKeyRegistration``; this keeps older call sites working)."""
-    registration.__class__ = ParsedKeyRegistration
 
 
 def free_port() -> int:

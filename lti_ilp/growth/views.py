@@ -7,8 +7,9 @@ from flask import abort, g, redirect, render_template, request, url_for
 from ..extensions import db
 from ..plan_templates.service import cohorts_of, find_cohort, list_cohorts
 from ..plans import service as plan_service
-from ..plans.access import Relation, permissions, viewer_from_session
+from ..plans.access import viewer_from_session
 from ..plans.forms import PlanFormError
+from ..plans.views import editable_plan
 from ..web.guard import session_blueprint
 from . import service
 from .models import RESOURCE_KINDS
@@ -158,13 +159,6 @@ def add_post(cohort_id: int, thread_id: int):
     return redirect(url_for("growth.thread", cohort_id=cohort.id, thread_id=thread.id), code=303)
 
 
-def _editable_own_plan():
-    plan = plan_service.ensure_plan(g.launch_session.person)
-    if not permissions(plan, Relation.OWNER).edit:
-        abort(409, description="This plan is signed or closed, so it can no longer be changed.")
-    return plan
-
-
 def _back_to_plan(plan, change, anchor):
     try:
         change()
@@ -177,7 +171,7 @@ def _back_to_plan(plan, change, anchor):
 
 @bp.post("/goals/<int:goal_id>/resources")
 def attach_resource(goal_id: int):
-    plan = _editable_own_plan()
+    plan = editable_plan()
     goal = plan_service.find_goal(plan, goal_id)
     if goal is None:
         abort(404, description="That goal is not in your plan.")
@@ -190,7 +184,7 @@ def attach_resource(goal_id: int):
 
 @bp.post("/goal-resources/<int:row_id>/done")
 def set_resource_done(row_id: int):
-    plan = _editable_own_plan()
+    plan = editable_plan()
     row = service.find_goal_resource(plan, row_id)
     if row is None:
         abort(404, description="That resource is not attached to a goal in your plan.")

@@ -21,14 +21,16 @@ def _viewer():
     return viewer_from_session(g.launch_session)
 
 
-def _own_plan() -> Plan:
+def own_plan() -> Plan:
+    """Return the session person's current plan, creating it on first use."""
     plan = service.ensure_plan(g.launch_session.person)
     db.session.commit()
     return plan
 
 
-def _editable_plan() -> Plan:
-    plan = _own_plan()
+def editable_plan() -> Plan:
+    """Return the session person's current plan, or abort with 409 when it is signed or closed."""
+    plan = own_plan()
     if not permissions(plan, Relation.OWNER).edit:
         abort(
             409,
@@ -67,7 +69,7 @@ def _save_or_rerender(plan: Plan, relation: Relation, change, anchor: str = ""):
 
 @bp.get("/plan")
 def show():
-    return _render(_own_plan(), Relation.OWNER)
+    return _render(own_plan(), Relation.OWNER)
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -80,7 +82,7 @@ def view(plan_id: int):
 
 @bp.post("/plan/profile")
 def update_profile():
-    plan = _editable_plan()
+    plan = editable_plan()
     person = g.launch_session.person
     return _save_or_rerender(
         plan,
@@ -92,7 +94,7 @@ def update_profile():
 
 @bp.post("/plan/goals")
 def add_goal():
-    plan = _editable_plan()
+    plan = editable_plan()
     person = g.launch_session.person
     return _save_or_rerender(
         plan, Relation.OWNER, lambda: service.add_goal(plan, person, request.form), "#goals"
@@ -115,7 +117,7 @@ def _step_or_404(plan, step_id):
 
 @bp.post("/plan/goals/<int:goal_id>")
 def update_goal(goal_id: int):
-    plan = _editable_plan()
+    plan = editable_plan()
     goal = _goal_or_404(plan, goal_id)
     person = g.launch_session.person
     return _save_or_rerender(
@@ -128,7 +130,7 @@ def update_goal(goal_id: int):
 
 @bp.post("/plan/goals/<int:goal_id>/progress")
 def set_progress(goal_id: int):
-    plan = _editable_plan()
+    plan = editable_plan()
     goal = _goal_or_404(plan, goal_id)
     person = g.launch_session.person
     return _save_or_rerender(
@@ -141,7 +143,7 @@ def set_progress(goal_id: int):
 
 @bp.post("/plan/goals/<int:goal_id>/delete")
 def delete_goal(goal_id: int):
-    plan = _editable_plan()
+    plan = editable_plan()
     goal = _goal_or_404(plan, goal_id)
     person = g.launch_session.person
     return _save_or_rerender(
@@ -151,7 +153,7 @@ def delete_goal(goal_id: int):
 
 @bp.post("/plan/goals/<int:goal_id>/steps")
 def add_step(goal_id: int):
-    plan = _editable_plan()
+    plan = editable_plan()
     goal = _goal_or_404(plan, goal_id)
     person = g.launch_session.person
     return _save_or_rerender(
@@ -164,7 +166,7 @@ def add_step(goal_id: int):
 
 @bp.post("/plan/steps/<int:step_id>/done")
 def set_step_done(step_id: int):
-    plan = _editable_plan()
+    plan = editable_plan()
     step = _step_or_404(plan, step_id)
     person = g.launch_session.person
     done = request.form.get("done") == "1"
@@ -178,7 +180,7 @@ def set_step_done(step_id: int):
 
 @bp.post("/plan/steps/<int:step_id>/delete")
 def delete_step(step_id: int):
-    plan = _editable_plan()
+    plan = editable_plan()
     step = _step_or_404(plan, step_id)
     goal_id = step.goal_id
     person = g.launch_session.person
@@ -189,7 +191,7 @@ def delete_step(step_id: int):
 
 @bp.post("/plan/evidence")
 def add_evidence():
-    plan = _editable_plan()
+    plan = editable_plan()
     person = g.launch_session.person
     goal_ids = request.form.getlist("goal_ids")
 
@@ -205,7 +207,7 @@ def add_evidence():
 
 @bp.post("/plan/evidence/<int:evidence_id>/delete")
 def delete_evidence(evidence_id: int):
-    plan = _editable_plan()
+    plan = editable_plan()
     item = evidence.find_evidence(plan, evidence_id)
     if item is None:
         abort(404, description="That evidence is not in your plan.")
@@ -242,7 +244,7 @@ def _attachment(filename: str) -> str:
 
 @bp.post("/plan/reflections/<prompt_key>")
 def save_reflection(prompt_key: str):
-    plan = _editable_plan()
+    plan = editable_plan()
     person = g.launch_session.person
     submit = request.form.get("action") == "submit"
     return _save_or_rerender(

@@ -12,7 +12,7 @@ from ..lti.routing import LandingRule, register_landing
 from ..plans import service as plan_service
 from ..plans.access import Relation, permissions
 from ..plans.forms import PlanFormError
-from ..plans.models import Plan
+from ..plans.views import editable_plan, own_plan
 from ..web.guard import session_blueprint
 from .service import widget_view
 
@@ -43,28 +43,11 @@ def _is_staff() -> bool:
     return g.launch_session.course_role in (CourseRole.INSTRUCTOR.value, CourseRole.MENTOR.value)
 
 
-def _own_plan() -> Plan:
-    plan = plan_service.ensure_plan(g.launch_session.person)
-    db.session.commit()
-    return plan
-
-
-def _editable_plan() -> Plan:
-    plan = _own_plan()
-    if not permissions(plan, Relation.OWNER).edit:
-        abort(
-            409,
-            description="This plan is signed or closed, so it can no longer be "
-            "changed. Ask your mentor to reopen it if something is missing.",
-        )
-    return plan
-
-
 @bp.get("")
 def show():
     if _is_staff():
         return render_template("widget/staff.html")
-    plan = _own_plan()
+    plan = own_plan()
     return render_template(
         "widget/widget.html",
         plan=plan,
@@ -75,7 +58,7 @@ def show():
 
 @bp.post("/goals/<int:goal_id>/progress")
 def add_progress(goal_id: int):
-    plan = _editable_plan()
+    plan = editable_plan()
     goal = plan_service.find_goal(plan, goal_id)
     if goal is None:
         abort(404, description="That goal is not in your plan. Reload the widget.")
@@ -94,7 +77,7 @@ def _progress_form() -> dict[str, str]:
 
 @bp.post("/steps/<int:step_id>/done")
 def step_done(step_id: int):
-    plan = _editable_plan()
+    plan = editable_plan()
     step = plan_service.find_step(plan, step_id)
     if step is None:
         abort(404, description="That action step is not in your plan. Reload the widget.")

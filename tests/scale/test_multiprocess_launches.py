@@ -22,7 +22,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from bench.config import free_port, keep_parsed_signing_key
+from bench.config import free_port
 from lti_ilp.demo.platform import (
     ROLE_INSTITUTION_STUDENT,
     ROLE_INSTRUCTOR,
@@ -195,7 +195,6 @@ def app_processes(app, settings, tool_key, platform_host, tmp_path):
     processes = start_app_processes(ports, env, tmp_path)
     try:
         platform = platform_host.add("lms-scale", base_url, users=users())
-        keep_parsed_signing_key(platform.registration)
         register(app, platform, [platform.deployment_id, SECOND_DEPLOYMENT])
         yield platform, processes
     finally:
