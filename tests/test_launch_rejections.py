@@ -1,6 +1,6 @@
-"""Every rejected login or launch: the right 4xx, a page that says what failed, and nothing
-stored. Each case starts from a valid signed launch and breaks one thing, so each test fails
-if the check it targets is removed."""
+"""Every rejected login or launch: the right 4xx, a page that states what failed, and
+nothing stored. Each case starts from a valid signed launch and breaks one thing, so each
+test fails if the check it targets is removed."""
 
 from __future__ import annotations
 
@@ -203,7 +203,7 @@ def test_replayed_launch_rejected(app, platform, browser):
 
 
 def test_nonce_from_earlier_login_rejected(app, platform, browser):
-    """A valid token for one login cannot answer another login."""
+    """A valid token for one login cannot complete another login."""
     first = browser.start_login(platform, STUDENT)
     second = browser.start_login(platform, STUDENT)
     body = platform.launch_claims(first.nonce, STUDENT)

@@ -97,7 +97,7 @@ def _verify_launch(form: Mapping[str, str], cookies: Mapping[str, str]) -> Accep
     body = _verified_body(id_token, header["kid"], registration)
     if body.get("nonce") != state.nonce:
         raise LaunchNotAuthentic(
-            "The launch's nonce does not match the login it answers.", reason="nonce_mismatch"
+            "The launch's nonce does not match the login that started it.", reason="nonce_mismatch"
         )
     deployment = _checked_deployment(body, registration)
     _check_message(body)
@@ -255,8 +255,7 @@ def _check_message(body: dict) -> None:
         )
     if body.get(claims.VERSION) != "1.3.0":
         raise BadLaunchRequest(
-            f"The launch says LTI version {body.get(claims.VERSION)!r}; the plan tool needs "
-            "1.3.0.",
+            f"The launch has LTI version {body.get(claims.VERSION)!r}; the plan tool needs 1.3.0.",
             reason="wrong_version",
         )
     if not isinstance(body.get("sub"), str) or not body["sub"]:
