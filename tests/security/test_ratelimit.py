@@ -1,4 +1,4 @@
-"""Rate limits on the login and launch endpoints, counted in the database."""
+"""Rate limits on the login and launch endpoints, counted in the database in batches."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from lti_ilp.extensions import db
-from lti_ilp.web.ratelimit import RateLimitCounter, count_request
+from lti_ilp.web import ratelimit
+from lti_ilp.web.ratelimit import (
+    WRITE_EVERY,
+    BatchedCounter,
+    RateLimitCounter,
+    count_request,
+)
 
 
 @pytest.fixture
@@ -84,3 +90,53 @@ def test_zero_limit_turns_limit_off(app, limits):
     statuses = {client.get("/lti/login?iss=x").status_code for _ in range(6)}
 
     assert statuses == {403}
+
+
+def shared_count(key_prefix: str) -> int:
+    return db.session.scalar(
+        select(func.sum(RateLimitCounter.count)).where(RateLimitCounter.key.startswith(key_prefix))
+    )
+
+
+def test_far_from_limit_writes_in_batches(app_context):
+    counter = BatchedCounter()
+    estimates = [counter.count("lti.login", "10.2.0.1", 3600, limit=10_000) for _ in range(25)]
+
+    assert estimates == list(range(1, 26))
+    # The first request and the WRITE_EVERY-th unwritten one were written.
+    assert shared_count("lti.login:10.2.0.1:") == 1 + WRITE_EVERY
+
+
+def test_near_limit_writes_every_request(app_context):
+    counter = BatchedCounter()
+    for _ in range(10):
+        counter.count("lti.login", "10.2.0.2", 3600, limit=10)
+
+    assert shared_count("lti.login:10.2.0.2:") == 10
+    assert counter.count("lti.login", "10.2.0.2", 3600, limit=10) == 11
+
+
+def test_processes_see_each_others_counts(app_context):
+    """Two counters stand for two worker processes sharing the database."""
+    first, second = BatchedCounter(), BatchedCounter()
+    limit = 40
+    for _ in range(15):
+        first.count("lti.launch", "10.2.0.3", 3600, limit)
+    counts = [second.count("lti.launch", "10.2.0.3", 3600, limit) for _ in range(40)]
+
+    rejected_at = next(index for index, count in enumerate(counts, start=1) if count > limit)
+    # The second process rejects once both processes' requests pass the limit, give or
+    # take the first process's unwritten requests.
+    assert 15 + rejected_at > limit
+    assert 15 + rejected_at <= limit + 1 + (WRITE_EVERY - 1)
+
+
+def test_new_window_starts_from_zero(app_context, monkeypatch):
+    counter = BatchedCounter()
+    now = [1_000_000.0]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
+    for _ in range(5):
+        counter.count("lti.login", "10.2.0.4", 60, limit=10)
+    now[0] += 60
+
+    assert counter.count("lti.login", "10.2.0.4", 60, limit=10) == 1
