@@ -16,7 +16,6 @@ from .growth.models import (  # noqa: F401
 )
 from .keys.models import ToolKey
 from .lti.state import LaunchState
-from .lti.storage import LoginContext
 from .nudges.clock import DemoClock  # noqa: F401
 from .nudges.models import Nudge, NudgeRule, OutboxEmail  # noqa: F401
 from .people.models import Course, Enrolment, Person
@@ -55,7 +54,6 @@ __all__ = [
     "Goal",
     "LaunchSession",
     "LaunchState",
-    "LoginContext",
     "Person",
     "Plan",
     "PlatformKeySet",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
+from flask_migrate import upgrade
+from sqlalchemy import text
 
 from lti_ilp import create_app
 from lti_ilp.db_schema import upgrade_schema
@@ -42,3 +44,44 @@ def test_upgrade_twice_is_harmless(tmp_path):
         tables = set(db.inspect(db.engine).get_table_names())
     assert "plan" in tables
     assert "alembic_version" in tables
+
+
+def test_upgrade_keeps_logins_in_progress(tmp_path):
+    """A login started before the upgrade that moved its context onto launch_state is
+    still there afterwards, with an empty relaunch query."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'stepwise.sqlite3'}",
+        secret_key="x",
+        keys_dir=tmp_path,
+        key_encryption_key=Fernet.generate_key().decode(),
+    )
+    app = create_app(settings)
+    with app.app_context():
+        upgrade(revision="a06970997c57")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO registration (issuer, client_id, auth_login_url, "
+                    "auth_token_url, key_set_url, active, created_at) VALUES "
+                    "('https://lms.example', 'c1', 'https://lms.example/auth', "
+                    "'https://lms.example/token', 'https://lms.example/jwks', 1, "
+                    "'2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO launch_state (state, nonce, registration_id, "
+                    "target_link_uri, created_at, expires_at) VALUES ('s1', 'n1', 1, "
+                    "'https://tool.example/lti/launch', '2026-01-01 00:00:00', "
+                    "'2026-01-01 00:10:00')"
+                )
+            )
+        upgrade_schema()
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT state, storage_target, relaunch_query FROM launch_state")
+            ).one()
+            tables = set(db.inspect(connection).get_table_names())
+
+    assert tuple(row) == ("s1", None, "")
+    assert "lti_login_context" not in tables

@@ -29,7 +29,7 @@ from .errors import (
 )
 from .platform_keys import platform_public_key_pem
 from .state import LaunchState, consume_state, find_state
-from .storage import BrowserBindingMissing, find_login, storage_binding_matches
+from .storage import BrowserBindingMissing, storage_binding_matches
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def _checked_state(state_value: str, cookies: Mapping[str, str]) -> LaunchState:
     cookie_matches = cookies.get(state_cookie_name(state_value)) == state_value
     # Without the cookie, LTI client-side storage can stand in as the browser binding.
     if not cookie_matches and not storage_binding_matches(state_value):
-        raise BrowserBindingMissing(find_login(state_value))
+        raise BrowserBindingMissing(state)
     return state
 
 

@@ -14,7 +14,8 @@ from ..platforms.models import Registration
 
 class LaunchState(db.Model):
     """One login in progress. The row is deleted when its launch is accepted, so each
-    state and nonce can be used once."""
+    state and nonce can be used once. ``storage_target`` and ``relaunch_query`` serve a
+    launch that arrives without the state cookie (see ``storage``)."""
 
     __tablename__ = "launch_state"
 
@@ -24,6 +25,8 @@ class LaunchState(db.Model):
         ForeignKey("registration.id", ondelete="CASCADE"), index=True
     )
     target_link_uri: Mapped[str] = mapped_column(Text)
+    storage_target: Mapped[str | None] = mapped_column(String(64))
+    relaunch_query: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 

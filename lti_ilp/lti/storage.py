@@ -17,14 +17,10 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from flask import current_app, render_template, request, url_for
-from sqlalchemy import String, Text, delete
-from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import UTCDateTime, db, utcnow
 from ..platforms.models import Registration
 from ..urls import tool_base_url
 from .errors import LaunchNotAuthentic
@@ -50,20 +46,6 @@ _RELAUNCH_PARAMS = (
 )
 
 
-class LoginContext(db.Model):
-    """The storage frame and relaunch parameters of one login in progress.
-
-    Rows live as long as the login's ``LaunchState``; each new login deletes expired rows.
-    """
-
-    __tablename__ = "lti_login_context"
-
-    state: Mapped[str] = mapped_column(String(64), primary_key=True)
-    storage_target: Mapped[str | None] = mapped_column(String(64))
-    relaunch_query: Mapped[str] = mapped_column(Text)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-
-
 def storage_key(state: str) -> str:
     """Return the platform storage key under which ``state`` is stored."""
     return f"state_{state}"
@@ -80,31 +62,15 @@ def storage_enabled() -> bool:
     return bool(current_app.config["ILP_SETTINGS"].lti_storage_enabled)
 
 
-def record_login(state: LaunchState, params: Mapping[str, str], ttl_seconds: int) -> LoginContext:
-    """Store the storage frame and relaunch parameters of a login that just started."""
-    db.session.execute(delete(LoginContext).where(LoginContext.expires_at <= utcnow()))
+def record_login(state: LaunchState, params: Mapping[str, str]) -> None:
+    """Keep the storage frame and relaunch parameters of a login on its state row."""
     relaunch = [
         (name, params[name])
         for name in _RELAUNCH_PARAMS
         if isinstance(params.get(name), str) and params.get(name)
     ]
-    row = LoginContext(
-        state=state.state,
-        storage_target=valid_storage_target(params.get("lti_storage_target")),
-        relaunch_query=urlencode(relaunch),
-        expires_at=utcnow() + timedelta(seconds=ttl_seconds),
-    )
-    db.session.add(row)
-    return row
-
-
-def find_login(state_value: str) -> LoginContext | None:
-    if not state_value or len(state_value) > 64:
-        return None
-    row = db.session.get(LoginContext, state_value)
-    if row is None or row.expires_at <= utcnow():
-        return None
-    return row
+    state.storage_target = valid_storage_target(params.get("lti_storage_target"))
+    state.relaunch_query = urlencode(relaunch)
 
 
 def platform_origin(registration: Registration) -> str:
@@ -135,7 +101,7 @@ def storage_binding_matches(state_value: str) -> bool:
     return request.headers.get("Origin", "") == tool_origin()
 
 
-def relaunch_url(login: LoginContext | None) -> str | None:
+def relaunch_url(login: LaunchState | None) -> str | None:
     """Return the login URL that starts the same launch again in a top-level window."""
     if login is None or not login.relaunch_query:
         return None
@@ -160,19 +126,18 @@ def browser_check_page(form: Mapping[str, str], cookies: Mapping[str, str], cook
     if state is None:
         return None
 
-    login = find_login(state_value)
-    if login is not None and login.storage_target and storage_enabled():
+    if state.storage_target and storage_enabled():
         page = render_template(
             "lti/launch_storage.html",
             id_token=id_token,
             state=state_value,
             storage_key=storage_key(state_value),
-            storage_target=login.storage_target,
+            storage_target=state.storage_target,
             platform_origin=platform_origin(state.registration),
-            relaunch_url=relaunch_url(login),
+            relaunch_url=relaunch_url(state),
         )
         return page, 200
-    raise BrowserBindingMissing(login)
+    raise BrowserBindingMissing(state)
 
 
 class BrowserBindingMissing(LaunchNotAuthentic):
@@ -181,7 +146,7 @@ class BrowserBindingMissing(LaunchNotAuthentic):
     Its page offers to open the plan in a new window, where the cookie works.
     """
 
-    def __init__(self, login: LoginContext | None) -> None:
+    def __init__(self, login: LaunchState | None) -> None:
         super().__init__(
             "This browser did not start the login that this launch answers. Your browser "
             "may be blocking the plan tool's cookies inside the LMS page.",

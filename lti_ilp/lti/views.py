@@ -45,9 +45,9 @@ def login():
     params = request.form if request.method == "POST" else request.args
     auth_url, state = start_login(params)
     settings = current_app.config["ILP_SETTINGS"]
-    login_context = storage.record_login(state, params, settings.launch_state_ttl_seconds)
-    # Read these before the commit expires the rows, which would cost two more queries.
-    state_value, storage_target = state.state, login_context.storage_target
+    storage.record_login(state, params)
+    # Read these before the commit expires the row, which would cost another query.
+    state_value, storage_target = state.state, state.storage_target
     db.session.commit()
     if storage_target and storage.storage_enabled():
         response = make_response(storage.login_storage_page(auth_url, state, storage_target))

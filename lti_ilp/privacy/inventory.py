@@ -721,21 +721,14 @@ TABLES: dict[str, TableNotes] = {
         },
     ),
     "launch_state": _notes(
-        "One login in progress (OIDC state and nonce).",
+        "One login in progress: OIDC state and nonce, and how to relaunch it in a new window "
+        "when the browser blocks cookies.",
         "operators",
         lifecycle="Not linked to a person; deleted when the launch completes or expires.",
         columns={
             "state": "The OIDC state value.",
             "nonce": "The OIDC nonce.",
             "target_link_uri": "The tool URL the LMS asked to launch.",
-        },
-    ),
-    "lti_login_context": _notes(
-        "How a login started, to relaunch it in a new window when the browser blocks cookies.",
-        "operators",
-        lifecycle="Not linked to a person; deleted when it expires, after minutes.",
-        columns={
-            "state": "The OIDC state of the login.",
             "storage_target": "The LMS frame used for LTI client-side storage.",
             "relaunch_query": "The login parameters, which include the LMS's opaque login hint.",
         },
