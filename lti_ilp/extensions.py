@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so migrations are the same on SQLite and PostgreSQL.
@@ -52,3 +53,12 @@ def utcnow() -> datetime:
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+
+def upsert_insert(model):
+    """Return an INSERT for ``model`` that supports ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update``, in the dialect of the session's database (PostgreSQL or
+    SQLite)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model)

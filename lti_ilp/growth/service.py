@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, utcnow
 from ..lti.roles import CourseRole
 from ..people.models import Enrolment, Person
 from ..plan_templates.models import Cohort, CohortMember
-from ..plan_templates.service import cohorts_of, current_cycle
+from ..plan_templates.service import cohort_ids_of, current_cycle
 from ..plans import audit
 from ..plans.forms import MAX_LONG_TEXT, PlanFormError, choice, text
 from ..plans.models import Goal, Plan, Reflection
@@ -54,12 +55,12 @@ def is_member(cohort: Cohort, person: Person) -> bool:
 
 
 def library_for(person: Person) -> list[Resource]:
-    cohort_ids = [cohort.id for cohort in cohorts_of(person)]
-    if not cohort_ids:
-        return []
+    """Return the resources of every cohort of the person, by title."""
     return list(
         db.session.scalars(
-            select(Resource).where(Resource.cohort_id.in_(cohort_ids)).order_by(Resource.title)
+            select(Resource)
+            .where(Resource.cohort_id.in_(cohort_ids_of(person)))
+            .order_by(Resource.title)
         )
     )
 
@@ -78,6 +79,7 @@ def goal_resources(plan: Plan) -> dict[int, list[GoalResource]]:
         select(GoalResource)
         .join(Goal, GoalResource.goal_id == Goal.id)
         .where(Goal.plan_id == plan.id)
+        .options(joinedload(GoalResource.resource))
         .order_by(GoalResource.id)
     )
     grouped: dict[int, list[GoalResource]] = defaultdict(list)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..activity.models import PlanActivity
 from ..activity.service import (
@@ -487,6 +488,8 @@ def banner_nudges(person_id: int) -> list[Nudge]:
                 Nudge.dismissed_at.is_(None),
                 Nudge.acted_at.is_(None),
             )
+            # Staff banners name the quiet plan's owner.
+            .options(joinedload(Nudge.subject))
             .order_by(Nudge.sent_at.desc())
             .limit(5)
         ).scalars()

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -210,20 +210,24 @@ def current_cycle(deployment_id: int) -> Cycle:
     return cycle
 
 
-def cohorts_of(person: Person) -> list[Cohort]:
-    """Return the person's cohorts: explicit memberships, then cohorts of their courses."""
+def cohort_ids_of(person: Person) -> Select:
+    """Build a subquery of the ids of the person's cohorts: those they are an explicit
+    member of, and those of courses they take as a learner, in their deployment."""
     explicit = select(CohortMember.cohort_id).where(CohortMember.person_id == person.id)
     learner_courses = select(Enrolment.course_id).where(
         Enrolment.person_id == person.id, Enrolment.course_role == CourseRole.LEARNER.value
     )
+    return select(Cohort.id).where(
+        Cohort.deployment_id == person.deployment_id,
+        Cohort.id.in_(explicit) | Cohort.course_id.in_(learner_courses),
+    )
+
+
+def cohorts_of(person: Person) -> list[Cohort]:
+    """Return the person's cohorts, newest first."""
     return list(
         db.session.scalars(
-            select(Cohort)
-            .where(
-                Cohort.deployment_id == person.deployment_id,
-                Cohort.id.in_(explicit) | Cohort.course_id.in_(learner_courses),
-            )
-            .order_by(Cohort.id.desc())
+            select(Cohort).where(Cohort.id.in_(cohort_ids_of(person))).order_by(Cohort.id.desc())
         )
     )
 
@@ -234,7 +238,6 @@ def template_for(person: Person) -> PlanTemplate:
     cohorts = cohorts_of(person)
     if cohorts:
         return cohorts[0].template
-    ensure_default_templates(person.deployment_id)
     is_staff = db.session.scalar(
         select(Enrolment.id)
         .where(
@@ -244,7 +247,12 @@ def template_for(person: Person) -> PlanTemplate:
         .limit(1)
     )
     key = TEACHER_PROFESSIONAL_GROWTH["key"] if is_staff else EVENING_HIGH_SCHOOL["key"]
-    return latest_template(person.deployment_id, key)
+    template = latest_template(person.deployment_id, key)
+    if template is None:
+        # The deployment's first plan: create the shipped templates.
+        ensure_default_templates(person.deployment_id)
+        template = latest_template(person.deployment_id, key)
+    return template
 
 
 def list_cohorts(deployment_id: int) -> list[Cohort]:

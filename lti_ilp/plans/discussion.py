@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, utcnow
 from ..people.models import Person
@@ -117,7 +118,12 @@ def add_comment(plan: Plan, actor: Person, form: Mapping[str, str], *, is_staff:
 
 
 def comment_threads(plan: Plan, include_staff_only: bool) -> dict[tuple[str, int | None], list]:
-    statement = select(Comment).where(Comment.plan_id == plan.id).order_by(Comment.id)
+    statement = (
+        select(Comment)
+        .where(Comment.plan_id == plan.id)
+        .options(joinedload(Comment.author))
+        .order_by(Comment.id)
+    )
     if not include_staff_only:
         statement = statement.where(Comment.visibility == Visibility.OWNER_AND_STAFF.value)
     threads: dict[tuple[str, int | None], list] = defaultdict(list)

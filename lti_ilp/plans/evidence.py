@@ -12,6 +12,7 @@ from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
@@ -168,10 +169,14 @@ def find_evidence(plan: Plan, evidence_id: int) -> Evidence | None:
 
 
 def list_evidence(plan: Plan) -> list[Evidence]:
+    """Return the plan's evidence, oldest first, with the goals of each item loaded."""
     return list(
         db.session.scalars(
-            select(Evidence).where(Evidence.plan_id == plan.id).order_by(Evidence.id)
-        )
+            select(Evidence)
+            .where(Evidence.plan_id == plan.id)
+            .options(joinedload(Evidence.goals))
+            .order_by(Evidence.id)
+        ).unique()
     )
 
 

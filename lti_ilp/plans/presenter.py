@@ -1,16 +1,22 @@
 """What the plan page shows to one viewer: items filtered by visibility, with threads,
-history and check-ins."""
+history and check-ins.
+
+Each section of the page comes from one SQL statement, except the goals, which take one
+more for all their steps and one for all their progress entries. No statement runs per
+goal, step, evidence item or comment, so the cost does not grow with the plan.
+tests/scale/test_plan_page_queries.py counts the statements.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..people.models import Person
 from . import discussion, evidence, service
 from .access import Relation, permissions
-from .models import AuditEntry, Goal, Plan, StatusChange, Visibility
+from .models import AuditEntry, Goal, Plan, ProgressEntry, StatusChange, Visibility
 
 AUDIT_ROWS_SHOWN = 200
 
@@ -21,10 +27,28 @@ def _visible(items, include_staff_only: bool) -> list:
     return [item for item in items if item.visibility == Visibility.OWNER_AND_STAFF.value]
 
 
+def load_plan_tree(plan: Plan) -> None:
+    """Load the plan's template, signer and goals in one statement, then every goal's
+    steps and progress entries (with their authors) in one statement each."""
+    db.session.execute(
+        select(Plan)
+        .where(Plan.id == plan.id)
+        .options(
+            joinedload(Plan.template),
+            joinedload(Plan.signed_by),
+            joinedload(Plan.goals).options(
+                selectinload(Goal.steps),
+                selectinload(Goal.progress_entries).joinedload(ProgressEntry.author),
+            ),
+        )
+    ).unique().scalar_one()
+
+
 def history(plan: Plan, include_staff_only: bool) -> list[AuditEntry]:
     statement = (
         select(AuditEntry)
         .where(AuditEntry.plan_id == plan.id)
+        .options(joinedload(AuditEntry.actor))
         .order_by(AuditEntry.id.desc())
         .limit(AUDIT_ROWS_SHOWN)
     )
@@ -36,7 +60,22 @@ def history(plan: Plan, include_staff_only: bool) -> list[AuditEntry]:
 def status_history(plan: Plan) -> list[StatusChange]:
     return list(
         db.session.scalars(
-            select(StatusChange).where(StatusChange.plan_id == plan.id).order_by(StatusChange.id)
+            select(StatusChange)
+            .where(StatusChange.plan_id == plan.id)
+            .options(joinedload(StatusChange.actor))
+            .order_by(StatusChange.id)
+        )
+    )
+
+
+def other_plans(plan: Plan) -> list[Plan]:
+    """Return the owner's plans of other cycles, newest first, with their cycles loaded."""
+    return list(
+        db.session.scalars(
+            select(Plan)
+            .where(Plan.person_id == plan.person_id, Plan.id != plan.id)
+            .options(joinedload(Plan.cycle))
+            .order_by(Plan.id.desc())
         )
     )
 
@@ -47,16 +86,7 @@ def plan_context(plan: Plan, relation: Relation, viewer: Person) -> dict:
 
     perms = permissions(plan, relation)
     staff = perms.view_staff_items
-    # Load every goal's steps and progress entries in two queries instead of two per goal.
-    db.session.execute(
-        select(Plan)
-        .where(Plan.id == plan.id)
-        .options(
-            selectinload(Plan.goals).options(
-                selectinload(Goal.steps), selectinload(Goal.progress_entries)
-            )
-        )
-    ).scalar_one()
+    load_plan_tree(plan)
     goals = _visible(plan.goals, staff)
     steps = {goal.id: _visible(goal.steps, staff) for goal in goals}
     evidence_items = _visible(evidence.list_evidence(plan), staff)
@@ -90,7 +120,7 @@ def plan_context(plan: Plan, relation: Relation, viewer: Person) -> dict:
         "checkins": checkins_of(plan),
         "goal_resources": goal_resources(plan),
         "library": library_for(plan.person) if perms.edit else [],
-        "other_plans": [other for other in service.plans_of(plan.person) if other.id != plan.id],
+        "other_plans": other_plans(plan),
         "evidence_types": evidence.ALLOWED_LIST,
         "max_upload_mb": evidence.MAX_UPLOAD_BYTES // (1024 * 1024),
     }

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
-from ..extensions import db, utcnow
+from ..extensions import db, upsert_insert, utcnow
 from ..people.models import Person
+from ..plan_templates.models import Cycle
 from ..plan_templates.service import current_cycle, template_for
 from . import audit
 from .access import Relation
@@ -36,28 +36,37 @@ MAX_STEPS_PER_FORM = 10
 
 def ensure_plan(person: Person) -> Plan:
     """Return the person's plan for the current cycle, creating it on first use."""
-    cycle = current_cycle(person.deployment_id)
+    # Every student launch comes here, so a plan that exists is found with one statement.
     plan = db.session.execute(
-        select(Plan).where(Plan.person_id == person.id, Plan.cycle_id == cycle.id)
+        select(Plan)
+        .join(Plan.cycle)
+        .where(
+            Plan.person_id == person.id,
+            Cycle.deployment_id == person.deployment_id,
+            Cycle.is_current,
+        )
+        .options(contains_eager(Plan.cycle))
     ).scalar_one_or_none()
     if plan is not None:
         return plan
 
+    cycle = current_cycle(person.deployment_id)
     template = template_for(person)
-    plan = Plan(
-        person_id=person.id,
-        cycle_id=cycle.id,
-        template_id=template.id,
-        status=PlanStatus.DRAFT.value,
-        profile={},
-    )
-    try:
-        # Two launches of the same person can arrive together; the unique constraint on
-        # (person, cycle) decides, and the loser reads the winner's plan.
-        with db.session.begin_nested():
-            db.session.add(plan)
-            db.session.flush()
-    except IntegrityError:
+    # Two launches of the same person can arrive together; the unique constraint on
+    # (person, cycle) decides, and the loser reads the winner's plan.
+    plan = db.session.scalars(
+        upsert_insert(Plan)
+        .values(
+            person_id=person.id,
+            cycle_id=cycle.id,
+            template_id=template.id,
+            status=PlanStatus.DRAFT.value,
+            profile={},
+        )
+        .on_conflict_do_nothing(index_elements=["person_id", "cycle_id"])
+        .returning(Plan)
+    ).one_or_none()
+    if plan is None:
         return db.session.execute(
             select(Plan).where(Plan.person_id == person.id, Plan.cycle_id == cycle.id)
         ).scalar_one()
@@ -84,15 +93,6 @@ def load_plan(person_id: int) -> Plan | None:
         .where(Plan.person_id == person_id, Plan.cycle_id == cycle.id)
         .options(selectinload(Plan.goals).selectinload(Goal.steps))
     ).scalar_one_or_none()
-
-
-def plans_of(person: Person) -> list[Plan]:
-    """Return every plan of a person, newest cycle first."""
-    return list(
-        db.session.scalars(
-            select(Plan).where(Plan.person_id == person.id).order_by(Plan.id.desc())
-        )
-    )
 
 
 def update_profile(plan: Plan, actor: Person, form: Mapping[str, str]) -> None:

@@ -22,9 +22,16 @@ def _viewer():
 
 
 def own_plan() -> Plan:
-    """Return the session person's current plan, creating it on first use."""
+    """Return the session person's current plan, creating and committing it on first use.
+
+    A plan that already exists is returned without a commit, because a commit expires
+    every loaded object and the page would then load the session, person, plan and cycle
+    again.
+    """
     plan = service.ensure_plan(g.launch_session.person)
-    db.session.commit()
+    # A new plan leaves its first StatusChange pending, so the session shows it as new.
+    if db.session.new or db.session.dirty or db.session.deleted:
+        db.session.commit()
     return plan
 
 

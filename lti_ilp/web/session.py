@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from ..extensions import UTCDateTime, db, utcnow
 from ..people.models import Course, Person
@@ -70,8 +70,12 @@ def open_session(**fields) -> NewSession:
 def find_session(token: str) -> LaunchSession | None:
     if not token or len(token) > 100:
         return None
+    # Every page reads the session's person, and course pages its course, so one statement
+    # loads all three.
     row = db.session.execute(
-        db.select(LaunchSession).where(LaunchSession.token_hash == _hash(token))
+        db.select(LaunchSession)
+        .where(LaunchSession.token_hash == _hash(token))
+        .options(joinedload(LaunchSession.person), joinedload(LaunchSession.course))
     ).scalar_one_or_none()
     if row is None or row.expires_at <= utcnow():
         return None
