@@ -17,6 +17,9 @@ from lti_ilp.demo.platform import DemoPlatform, DemoUser, ToolEndpoints
 
 CONFIG_ENV = "BENCH_CONFIG"
 
+# The baseline tools measured beside lti-ilp (see baseline_tool.py), by platform name.
+BASELINES = ("baseline", "baseline_db")
+
 
 @dataclass
 class PlatformConfig:

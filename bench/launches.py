@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .baseline_tool import DATABASE_URL_ENV
 from .client import LoadPlan, LoadResult, run_load
 from .config import RunConfig
 from .servers import GunicornProcess, ServeOptions, resident_set_kib
 
 ILP_TARGET = "lti_ilp:create_app()"
-BASELINE_TARGET = "bench.baseline_tool:create_baseline_app()"
+BASELINE_TARGETS = {
+    "baseline": "bench.baseline_tool:create_baseline_app()",
+    "baseline_db": "bench.baseline_tool:create_baseline_db_app()",
+}
 WARMUP_LAUNCHES = 40
 
 
@@ -51,6 +56,7 @@ class Comparison:
     serve: ServeOptions
     ilp: ToolTotals = field(default_factory=ToolTotals)
     baseline: ToolTotals = field(default_factory=ToolTotals)
+    baseline_db: ToolTotals = field(default_factory=ToolTotals)
 
 
 @dataclass
@@ -89,24 +95,35 @@ def compare_launches(
     tool_env: dict[str, str],
     run_dir: Path,
 ) -> Comparison:
-    """Serve both tools the same way, then alternate timed rounds of each, so that any
-    change in the machine's load during the run falls on both."""
+    """Serve lti-ilp and both baselines the same way, then alternate timed rounds of each,
+    so that any change in the machine's load during the run falls on all three."""
     serve = ServeOptions(workers=options.workers)
-    ilp_port = int(config.platforms["ilp"].tool_url.rsplit(":", 1)[1])
-    baseline_port = int(config.platforms["baseline"].tool_url.rsplit(":", 1)[1])
     base_env = {"BENCH_CONFIG": str(config_path)}
+    database_env = {DATABASE_URL_ENV: tool_env["ILP_DATABASE_URL"]}
     comparison = Comparison(serve=serve)
-    with (
-        GunicornProcess("ilp", ILP_TARGET, ilp_port, serve, {**base_env, **tool_env}, run_dir),
-        GunicornProcess("baseline", BASELINE_TARGET, baseline_port, serve, base_env, run_dir),
-    ):
-        for name in ("ilp", "baseline"):
+    names = ("ilp", *BASELINE_TARGETS)
+    with ExitStack() as servers:
+        servers.enter_context(
+            GunicornProcess(
+                "ilp", ILP_TARGET, _port(config, "ilp"), serve, {**base_env, **tool_env}, run_dir
+            )
+        )
+        for name, target in BASELINE_TARGETS.items():
+            env = {**base_env, **database_env} if name == "baseline_db" else base_env
+            servers.enter_context(
+                GunicornProcess(name, target, _port(config, name), serve, env, run_dir)
+            )
+        for name in names:
             run_load(str(config_path), _plan(name, options, 60, WARMUP_LAUNCHES, seed=0))
         for round_index in range(options.rounds):
-            for name in ("ilp", "baseline"):
+            for name in names:
                 plan = _plan(name, options, options.round_seconds, 10**6, seed=round_index + 1)
                 getattr(comparison, name).add_round(run_load(str(config_path), plan))
     return comparison
+
+
+def _port(config: RunConfig, name: str) -> int:
+    return int(config.platforms[name].tool_url.rsplit(":", 1)[1])
 
 
 def measure_memory(
@@ -119,7 +136,7 @@ def measure_memory(
     """Serve lti-ilp with one worker and read that worker's resident set size (VmRSS from
     /proc) after the first ``memory_first_mark`` launches and after ``memory_launches``."""
     serve = ServeOptions(workers=1)
-    port = int(config.platforms["ilp"].tool_url.rsplit(":", 1)[1])
+    port = _port(config, "ilp")
     env = {"BENCH_CONFIG": str(config_path), **tool_env}
     with GunicornProcess("ilp-memory", ILP_TARGET, port, serve, env, run_dir) as server:
         (worker_pid,) = server.worker_pids()

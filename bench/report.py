@@ -60,36 +60,48 @@ def _failures(totals: ToolTotals) -> str:
     return f"{len(totals.latencies)} ok, {failed} failed"
 
 
-def add_launch_rows(report: Report, comparison: Comparison) -> None:
-    ilp, baseline = comparison.ilp, comparison.baseline
+def _launch_rows(label: str, ilp: ToolTotals, baseline: ToolTotals) -> list[Row]:
     ratio = ilp.launches_per_second / baseline.launches_per_second if baseline.seconds else 0
-    report.rows += [
+    return [
         Row(
-            "full launches per second",
+            f"full launches per second{label}",
             f"{ilp.launches_per_second:.1f}",
             f"{baseline.launches_per_second:.1f}",
             f"lti-ilp / baseline = {ratio:.2f}",
         ),
         Row(
-            "launch latency p50",
+            f"launch latency p50{label}",
             _ms(percentile(ilp.latencies, 0.50)),
             _ms(percentile(baseline.latencies, 0.50)),
             "login to last response",
         ),
         Row(
-            "launch latency p95",
+            f"launch latency p95{label}",
             _ms(percentile(ilp.latencies, 0.95)),
             _ms(percentile(baseline.latencies, 0.95)),
             "",
         ),
+    ]
+
+
+def add_launch_rows(report: Report, comparison: Comparison) -> None:
+    ilp, baseline, baseline_db = comparison.ilp, comparison.baseline, comparison.baseline_db
+    report.rows += _launch_rows("", ilp, baseline)
+    report.rows += _launch_rows(", baseline storing launches in the database", ilp, baseline_db)
+    report.rows.append(
         Row(
             "launches in the timed rounds",
             _failures(ilp),
-            _failures(baseline),
-            f"{ilp.seconds:.0f} s and {baseline.seconds:.0f} s of load",
-        ),
-    ]
-    for name, totals in (("lti-ilp", ilp), ("baseline", baseline)):
+            f"{_failures(baseline)}; database storage: {_failures(baseline_db)}",
+            f"{ilp.seconds:.0f} s, {baseline.seconds:.0f} s and {baseline_db.seconds:.0f} s "
+            "of load",
+        )
+    )
+    for name, totals in (
+        ("lti-ilp", ilp),
+        ("baseline", baseline),
+        ("baseline with database storage", baseline_db),
+    ):
         for message, count in totals.errors.most_common(3):
             report.notes.append(f"{name} launch failure ({count}x): {message}")
 

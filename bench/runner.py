@@ -176,7 +176,7 @@ def run(args: argparse.Namespace, run_dir: Path, database_url: str, report: Repo
         {CONFIG_ENV: str(config_path)},
         run_dir,
     ):
-        _progress("launches: lti-ilp and the baseline, alternating rounds")
+        _progress("launches: lti-ilp and both baselines, alternating rounds")
         comparison = compare_launches(config_path, config, options, tool_env, run_dir)
         add_launch_rows(report, comparison)
         _progress(f"memory: {args.memory_launches} launches on one worker")
@@ -187,10 +187,13 @@ def run(args: argparse.Namespace, run_dir: Path, database_url: str, report: Repo
         )
     report.notes.insert(
         0,
-        f"Both tools and the demo platform are served by {comparison.serve.describe()}, "
-        f"on 127.0.0.1; {args.concurrency} client processes on the same machine walk each "
-        "launch (login initiation, platform auth, id_token POST, and for lti-ilp the plan "
-        "page).",
+        f"lti-ilp, both baselines and the demo platform are served by "
+        f"{comparison.serve.describe()}, on 127.0.0.1; {args.concurrency} client processes "
+        "on the same machine walk each launch (login initiation, platform auth, id_token "
+        "POST, and for lti-ilp the plan page). The baseline keeps state, nonce and launch "
+        "in its session cookie. The baseline storing launches in the database is the same "
+        "tool with pylti1p3's launch data storage (nonce and launch) in a key-value table "
+        "of the run's database.",
     )
     _progress("dashboard: " + ", ".join(str(size) for size in args.dashboard_sizes) + " plans")
     add_dashboard_rows(report, run_dashboard(settings, config, args.dashboard_sizes))

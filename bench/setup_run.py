@@ -17,7 +17,8 @@ from lti_ilp.keys.service import generate_key
 from lti_ilp.platforms.service import RegistrationValues, add_registration
 from lti_ilp.settings import Settings
 
-from .config import PlatformConfig, RunConfig, free_port
+from .baseline_tool import CACHE_METADATA
+from .config import BASELINES, PlatformConfig, RunConfig, free_port
 
 # Every benchmark launch comes from 127.0.0.1, so the per-IP rate limits would reject most of
 # them. A limit that is never reached keeps the counting, and its cost, in every request.
@@ -73,7 +74,7 @@ def make_run_config(
         baseline_session_secret=secrets.token_urlsafe(32),
         sync_students=sync_students,
     )
-    for name in ("ilp", "baseline"):
+    for name in ("ilp", *BASELINES):
         config.platforms[name] = PlatformConfig(
             name=name,
             issuer=f"{platform_url}/{name}",
@@ -116,6 +117,7 @@ def prepare_database(settings: Settings, config: RunConfig) -> None:
         existing.reflect(bind=db.engine)
         existing.drop_all(bind=db.engine)
         db.create_all()
+        CACHE_METADATA.create_all(bind=db.engine)
         generate_key()
         add_registration(
             RegistrationValues(
