@@ -12,9 +12,9 @@ counts requests locally and adds them to the shared counter in batches: on the f
 request of a window, after ``WRITE_EVERY`` requests or ``WRITE_AFTER_SECONDS`` seconds, and
 on every request once the count reaches half the limit. Far from the limit a counter can
 lag by up to ``WRITE_EVERY - 1`` requests per process. Near the limit every request is
-written, and the count read back can still miss the unwritten requests of other
-processes: with N processes the limit can be passed by at most
-``(N - 1) * (WRITE_EVERY - 1)`` requests.
+written, so one process alone enforces the limit exactly, with any number of threads.
+The count read back can still miss the unwritten requests of other processes: with N
+processes the limit can be passed by at most ``(N - 1) * (WRITE_EVERY - 1)`` requests.
 """
 
 from __future__ import annotations
@@ -89,13 +89,28 @@ def count_request(endpoint: str, client_ip: str, window_seconds: int, requests: 
 
 @dataclass
 class _WindowCount:
-    """One process's view of one counter: the count last read from the database and the
-    requests counted since then."""
+    """One process's view of one counter: the count last read from the database, the
+    requests being written by other threads right now, and the requests not written yet."""
 
     window_start: int
     shared: int = 0
+    in_flight: int = 0
     unwritten: int = 0
     written_at: float | None = None
+
+    @property
+    def estimate(self) -> int:
+        return self.shared + self.in_flight + self.unwritten
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The estimated count of a request's window, all processes together, and whether
+    this request's write took the shared counter past the limit. Exactly one write
+    across all processes crosses a limit in each window."""
+
+    estimate: int
+    crossed_limit: bool = False
 
 
 class BatchedCounter:
@@ -106,9 +121,9 @@ class BatchedCounter:
         self._lock = threading.Lock()
         self._windows: dict[tuple[str, str], _WindowCount] = {}
 
-    def count(self, endpoint: str, client_ip: str, window_seconds: int, limit: int) -> int:
-        """Count one request and return the estimated count of its window, all processes
-        together."""
+    def count(self, endpoint: str, client_ip: str, window_seconds: int, limit: int) -> Counted:
+        """Count one request, and write this process's unwritten requests to the shared
+        counter when a batch is due."""
         start, _ = _window(window_seconds)
         now = time.monotonic()
         with self._lock:
@@ -118,21 +133,31 @@ class BatchedCounter:
                 entry = _WindowCount(window_start=start)
                 self._windows[(endpoint, client_ip)] = entry
             entry.unwritten += 1
-            estimate = entry.shared + entry.unwritten
             must_write = (
                 entry.written_at is None
                 or entry.unwritten >= WRITE_EVERY
                 or now - entry.written_at >= WRITE_AFTER_SECONDS
-                or estimate * 2 >= limit
+                or entry.estimate * 2 >= limit
             )
             if not must_write:
-                return estimate
-            requests, entry.unwritten, entry.written_at = entry.unwritten, 0, now
-        shared = count_request(endpoint, client_ip, window_seconds, requests)
+                return Counted(entry.estimate)
+            # Requests being written stay in the estimate until the write returns, so
+            # other threads of this process never see a count that is too low.
+            requests = entry.unwritten
+            entry.unwritten = 0
+            entry.in_flight += requests
+            entry.written_at = now
+        try:
+            shared = count_request(endpoint, client_ip, window_seconds, requests)
+        finally:
+            with self._lock:
+                entry.in_flight -= requests
         with self._lock:
-            if entry.window_start == start:
-                entry.shared = max(entry.shared, shared)
-            return shared + entry.unwritten
+            entry.shared = max(entry.shared, shared)
+            return Counted(
+                estimate=shared + entry.in_flight + entry.unwritten,
+                crossed_limit=shared - requests <= limit < shared,
+            )
 
     def _drop_ended_windows(self, current_start: int) -> None:
         ended = [key for key, entry in self._windows.items() if entry.window_start < current_start]
@@ -154,11 +179,11 @@ def register_rate_limits(app: Flask) -> None:
         if limit <= 0:
             return
         client_ip = request.remote_addr or "unknown"
-        count = counter.count(
+        counted = counter.count(
             request.endpoint, client_ip, settings.rate_limit_window_seconds, limit
         )
-        if count > limit:
-            if count == limit + 1:
+        if counted.estimate > limit:
+            if counted.crossed_limit:
                 log.warning(
                     "rate limit reached endpoint=%s limit=%s window_seconds=%s",
                     request.endpoint,

@@ -100,7 +100,9 @@ def shared_count(key_prefix: str) -> int:
 
 def test_far_from_limit_writes_in_batches(app_context):
     counter = BatchedCounter()
-    estimates = [counter.count("lti.login", "10.2.0.1", 3600, limit=10_000) for _ in range(25)]
+    estimates = [
+        counter.count("lti.login", "10.2.0.1", 3600, limit=10_000).estimate for _ in range(25)
+    ]
 
     assert estimates == list(range(1, 26))
     # The first request and the WRITE_EVERY-th unwritten one were written.
@@ -113,7 +115,7 @@ def test_near_limit_writes_every_request(app_context):
         counter.count("lti.login", "10.2.0.2", 3600, limit=10)
 
     assert shared_count("lti.login:10.2.0.2:") == 10
-    assert counter.count("lti.login", "10.2.0.2", 3600, limit=10) == 11
+    assert counter.count("lti.login", "10.2.0.2", 3600, limit=10).estimate == 11
 
 
 def test_processes_see_each_others_counts(app_context):
@@ -122,7 +124,7 @@ def test_processes_see_each_others_counts(app_context):
     limit = 40
     for _ in range(15):
         first.count("lti.launch", "10.2.0.3", 3600, limit)
-    counts = [second.count("lti.launch", "10.2.0.3", 3600, limit) for _ in range(40)]
+    counts = [second.count("lti.launch", "10.2.0.3", 3600, limit).estimate for _ in range(40)]
 
     rejected_at = next(index for index, count in enumerate(counts, start=1) if count > limit)
     # The second process rejects once both processes' requests pass the limit, give or
@@ -139,4 +141,12 @@ def test_new_window_starts_from_zero(app_context, monkeypatch):
         counter.count("lti.login", "10.2.0.4", 60, limit=10)
     now[0] += 60
 
-    assert counter.count("lti.login", "10.2.0.4", 60, limit=10) == 1
+    assert counter.count("lti.login", "10.2.0.4", 60, limit=10).estimate == 1
+
+
+def test_only_crossing_write_reports_it(app_context):
+    counter = BatchedCounter()
+    results = [counter.count("lti.login", "10.2.0.5", 3600, limit=6) for _ in range(9)]
+
+    assert [result.estimate for result in results] == list(range(1, 10))
+    assert [result.crossed_limit for result in results] == [False] * 6 + [True, False, False]
