@@ -47,8 +47,8 @@ def test_upgrade_twice_is_harmless(tmp_path):
 
 
 def test_upgrade_keeps_logins_in_progress(tmp_path):
-    """A login started before the upgrade that moved its context onto launch_state is
-    still there afterwards, with an empty relaunch query."""
+    """Logins started before the upgrade that moved their context onto launch_state are
+    still there afterwards, with the storage frame and relaunch query they had."""
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'stepwise.sqlite3'}",
         secret_key="x",
@@ -76,12 +76,30 @@ def test_upgrade_keeps_logins_in_progress(tmp_path):
                     "'2026-01-01 00:10:00')"
                 )
             )
+            connection.execute(
+                text(
+                    "INSERT INTO launch_state (state, nonce, registration_id, "
+                    "target_link_uri, created_at, expires_at) VALUES ('s2', 'n2', 1, "
+                    "'https://tool.example/lti/launch', '2026-01-01 00:00:00', "
+                    "'2026-01-01 00:10:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO lti_login_context (state, storage_target, relaunch_query, "
+                    "expires_at) VALUES ('s2', '_parent', 'iss=https%3A%2F%2Flms.example', "
+                    "'2026-01-01 00:10:00')"
+                )
+            )
         upgrade_schema()
         with db.engine.connect() as connection:
-            row = connection.execute(
-                text("SELECT state, storage_target, relaunch_query FROM launch_state")
-            ).one()
+            rows = connection.execute(
+                text(
+                    "SELECT state, storage_target, relaunch_query FROM launch_state ORDER BY state"
+                )
+            ).all()
             tables = set(db.inspect(connection).get_table_names())
 
-    assert tuple(row) == ("s1", None, "")
+    assert tuple(rows[0]) == ("s1", None, "")
+    assert tuple(rows[1]) == ("s2", "_parent", "iss=https%3A%2F%2Flms.example")
     assert "lti_login_context" not in tables

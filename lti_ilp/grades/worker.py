@@ -25,6 +25,7 @@ import random
 import signal
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,10 +40,14 @@ from ..http import http_session
 from ..keys.service import SigningKeyError
 from ..lti import ags
 from ..lti.ags import AgsError, Score
+from ..lti.state import purge_expired_states
 from .models import OutboxScore, ScoreStatus
 from .tokens import access_token, forget_access_token
 
 log = logging.getLogger(__name__)
+
+# How often each sync loop deletes expired login states, in seconds.
+PURGE_EVERY_SECONDS = 60.0
 
 # SQLite has no row locks; this keeps two threads of one process from creating the same
 # line item. SQLite deployments run one worker process.
@@ -410,6 +415,7 @@ class SyncLoop:
         self.worker_id = new_worker_id()
         self.stop_event = threading.Event()
         self.wake_event = threading.Event()
+        self.purged_at: float | None = None
 
     def run(self) -> None:
         log.info("grade sync worker started worker=%s", self.worker_id)
@@ -421,9 +427,28 @@ class SyncLoop:
                     # The loop must survive a database outage; the next round retries.
                     log.exception("grade sync round failed worker=%s", self.worker_id)
                     db.session.remove()
+                self.purge_expired_logins()
             self.wake_event.wait(self.interval)
             self.wake_event.clear()
         log.info("grade sync worker stopped worker=%s", self.worker_id)
+
+    def purge_expired_logins(self) -> None:
+        """Delete expired login states, which carry the LMS's login hint, at most once per
+        ``PURGE_EVERY_SECONDS``. Logins write no cleanup of their own, so this worker is
+        what keeps abandoned logins from piling up."""
+        now = time.monotonic()
+        if self.purged_at is not None and now - self.purged_at < PURGE_EVERY_SECONDS:
+            return
+        self.purged_at = now
+        try:
+            deleted = purge_expired_states()
+            db.session.commit()
+        except Exception:
+            log.exception("purging expired logins failed worker=%s", self.worker_id)
+            db.session.remove()
+            return
+        if deleted:
+            log.info("deleted expired logins count=%s worker=%s", deleted, self.worker_id)
 
     def stop(self) -> None:
         self.stop_event.set()

@@ -26,7 +26,7 @@ class LaunchState(db.Model):
     )
     target_link_uri: Mapped[str] = mapped_column(Text)
     storage_target: Mapped[str | None] = mapped_column(String(64))
-    relaunch_query: Mapped[str] = mapped_column(Text, default="")
+    relaunch_query: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 

@@ -724,7 +724,8 @@ TABLES: dict[str, TableNotes] = {
         "One login in progress: OIDC state and nonce, and how to relaunch it in a new window "
         "when the browser blocks cookies.",
         "operators",
-        lifecycle="Not linked to a person; deleted when the launch completes or expires.",
+        lifecycle="Not linked to a person; deleted when the launch completes, or by the sync "
+        "worker within a minute after it expires.",
         columns={
             "state": "The OIDC state value.",
             "nonce": "The OIDC nonce.",

@@ -1,8 +1,9 @@
 """keep login context on the launch state
 
 The storage frame and relaunch parameters of a login move from their own table onto the
-launch_state row, so a login writes one row. Logins in progress during the upgrade lose
-only their "open in a new window" link.
+launch_state row, so a login writes one row. Logins in progress keep their values. App
+processes still running the previous release fail logins once lti_login_context is gone,
+so restart every app process right after the upgrade.
 
 Revision ID: 9344e7df1fc6
 Revises: a06970997c57
@@ -23,18 +24,22 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('lti_login_context', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_lti_login_context_expires_at'))
-
-    op.drop_table('lti_login_context')
     with op.batch_alter_table('launch_state', schema=None) as batch_op:
         batch_op.add_column(sa.Column('storage_target', sa.String(length=64), nullable=True))
-        # The server default fills rows of logins in progress; new rows set the value.
         batch_op.add_column(
             sa.Column('relaunch_query', sa.Text(), nullable=False, server_default='')
         )
-    with op.batch_alter_table('launch_state', schema=None) as batch_op:
-        batch_op.alter_column('relaunch_query', server_default=None)
+    op.execute(
+        "UPDATE launch_state SET "
+        "storage_target = (SELECT lti_login_context.storage_target FROM lti_login_context "
+        "WHERE lti_login_context.state = launch_state.state), "
+        "relaunch_query = COALESCE((SELECT lti_login_context.relaunch_query "
+        "FROM lti_login_context WHERE lti_login_context.state = launch_state.state), '')"
+    )
+
+    with op.batch_alter_table('lti_login_context', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lti_login_context_expires_at'))
+    op.drop_table('lti_login_context')
 
 
 def downgrade():
