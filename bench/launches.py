@@ -3,6 +3,7 @@ of one lti-ilp worker."""
 
 from __future__ import annotations
 
+import os
 import statistics
 from collections import Counter
 from contextlib import ExitStack
@@ -12,7 +13,13 @@ from pathlib import Path
 from .baseline_tool import DATABASE_URL_ENV
 from .client import LoadPlan, LoadResult, run_load
 from .config import RunConfig
-from .servers import GunicornProcess, ServeOptions, resident_set_kib
+from .servers import (
+    GunicornProcess,
+    ServeOptions,
+    cpu_seconds,
+    database_server_pids,
+    resident_set_kib,
+)
 
 ILP_TARGET = "lti_ilp:create_app()"
 BASELINE_TARGETS = {
@@ -32,14 +39,47 @@ class LaunchOptions:
     memory_first_mark: int = 100
 
 
+# The process groups whose CPU time a launch round reads, in the order the report shows.
+CPU_GROUPS = ("tool", "platform", "clients", "database")
+
+
+class CpuClock:
+    """Reads the CPU time of each process group of a launch round: the tool's gunicorn
+    processes, the platform's, the client processes (children of this process, counted
+    once they are reaped) and the PostgreSQL server processes."""
+
+    def __init__(self, tool: GunicornProcess, platform: GunicornProcess) -> None:
+        self.tool = tool
+        self.platform = platform
+
+    def read(self) -> dict[str, float]:
+        children = os.times()
+        return {
+            "tool": self.tool.cpu_seconds(),
+            "platform": self.platform.cpu_seconds(),
+            "clients": children.children_user + children.children_system,
+            "database": sum(cpu_seconds(pid) for pid in database_server_pids()),
+        }
+
+
 @dataclass
 class ToolTotals:
     """The launches of every timed round of one tool; ``seconds`` adds up the rounds' wall
-    times, so the rate leaves out the gaps between rounds."""
+    times, so the rate leaves out the gaps between rounds. ``cpu_seconds`` adds up the CPU
+    time of each process group over the rounds."""
 
     latencies: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    cpu_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CPU_GROUPS, 0.0))
+
+    def cpu_ms_per_launch(self, group: str) -> float:
+        launches = len(self.latencies)
+        return self.cpu_seconds[group] * 1000 / launches if launches else 0.0
+
+    def add_cpu(self, before: dict[str, float], after: dict[str, float]) -> None:
+        for group in CPU_GROUPS:
+            self.cpu_seconds[group] += after[group] - before[group]
 
     @property
     def launches_per_second(self) -> float:
@@ -94,6 +134,7 @@ def compare_launches(
     options: LaunchOptions,
     tool_env: dict[str, str],
     run_dir: Path,
+    platform: GunicornProcess,
 ) -> Comparison:
     """Serve lti-ilp and both baselines the same way, then alternate timed rounds of each,
     so that any change in the machine's load during the run falls on all three."""
@@ -101,24 +142,29 @@ def compare_launches(
     base_env = {"BENCH_CONFIG": str(config_path)}
     database_env = {DATABASE_URL_ENV: tool_env["ILP_DATABASE_URL"]}
     comparison = Comparison(serve=serve)
-    names = ("ilp", *BASELINE_TARGETS)
-    with ExitStack() as servers:
-        servers.enter_context(
+    servers: dict[str, GunicornProcess] = {}
+    with ExitStack() as stack:
+        servers["ilp"] = stack.enter_context(
             GunicornProcess(
                 "ilp", ILP_TARGET, _port(config, "ilp"), serve, {**base_env, **tool_env}, run_dir
             )
         )
         for name, target in BASELINE_TARGETS.items():
             env = {**base_env, **database_env} if name == "baseline_db" else base_env
-            servers.enter_context(
+            servers[name] = stack.enter_context(
                 GunicornProcess(name, target, _port(config, name), serve, env, run_dir)
             )
-        for name in names:
+        for name in servers:
             run_load(str(config_path), _plan(name, options, 60, WARMUP_LAUNCHES, seed=0))
         for round_index in range(options.rounds):
-            for name in names:
+            for name, server in servers.items():
+                clock = CpuClock(server, platform)
                 plan = _plan(name, options, options.round_seconds, 10**6, seed=round_index + 1)
-                getattr(comparison, name).add_round(run_load(str(config_path), plan))
+                before = clock.read()
+                result = run_load(str(config_path), plan)
+                totals = getattr(comparison, name)
+                totals.add_round(result)
+                totals.add_cpu(before, clock.read())
     return comparison
 
 

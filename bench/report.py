@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .dashboard import DashboardResult
-from .launches import Comparison, MemoryResult, ToolTotals, percentile
+from .launches import CPU_GROUPS, Comparison, MemoryResult, ToolTotals, percentile
 from .statements import LaunchStatements
 from .sync import SyncResult
 
@@ -60,6 +60,10 @@ def _failures(totals: ToolTotals) -> str:
     return f"{len(totals.latencies)} ok, {failed} failed"
 
 
+def _cpu(totals: ToolTotals) -> str:
+    return " / ".join(f"{totals.cpu_ms_per_launch(group):.1f}" for group in CPU_GROUPS) + " ms"
+
+
 def _launch_rows(label: str, ilp: ToolTotals, baseline: ToolTotals) -> list[Row]:
     ratio = ilp.launches_per_second / baseline.launches_per_second if baseline.seconds else 0
     return [
@@ -95,6 +99,14 @@ def add_launch_rows(report: Report, comparison: Comparison) -> None:
             f"{_failures(baseline)}; database storage: {_failures(baseline_db)}",
             f"{ilp.seconds:.0f} s, {baseline.seconds:.0f} s and {baseline_db.seconds:.0f} s "
             "of load",
+        )
+    )
+    report.rows.append(
+        Row(
+            "CPU per launch: tool / platform / clients / database",
+            _cpu(ilp),
+            _cpu(baseline),
+            f"baseline storing launches in the database: {_cpu(baseline_db)}",
         )
     )
     for name, totals in (

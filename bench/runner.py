@@ -175,9 +175,9 @@ def run(args: argparse.Namespace, run_dir: Path, database_url: str, report: Repo
         platform_serve,
         {CONFIG_ENV: str(config_path)},
         run_dir,
-    ):
+    ) as platform:
         _progress("launches: lti-ilp and both baselines, alternating rounds")
-        comparison = compare_launches(config_path, config, options, tool_env, run_dir)
+        comparison = compare_launches(config_path, config, options, tool_env, run_dir, platform)
         add_launch_rows(report, comparison)
         _progress(f"memory: {args.memory_launches} launches on one worker")
         add_memory_row(report, measure_memory(config_path, config, options, tool_env, run_dir))
@@ -193,7 +193,11 @@ def run(args: argparse.Namespace, run_dir: Path, database_url: str, report: Repo
         "POST, and for lti-ilp the plan page). The baseline keeps state, nonce and launch "
         "in its session cookie. The baseline storing launches in the database is the same "
         "tool with pylti1p3's launch data storage (nonce and launch) in a key-value table "
-        "of the run's database.",
+        "of the run's database. CPU per launch is the CPU time (user and system, from "
+        "/proc/<pid>/stat) that each group of processes used during the timed rounds, "
+        "divided by the launches: the tool's gunicorn processes, the platform's, the "
+        "client processes, and every PostgreSQL server process of the machine (0 on "
+        "SQLite, which runs inside the tool).",
     )
     _progress("dashboard: " + ", ".join(str(size) for size in args.dashboard_sizes) + " plans")
     add_dashboard_rows(report, run_dashboard(settings, config, args.dashboard_sizes))

@@ -94,6 +94,10 @@ class GunicornProcess:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in path.read_text().split()]
 
+    def cpu_seconds(self) -> float:
+        """Return the CPU time used so far by the gunicorn master and its live workers."""
+        return sum(cpu_seconds(pid) for pid in [self.process.pid, *self.worker_pids()])
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -117,3 +121,30 @@ def resident_set_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"/proc/{pid}/status has no VmRSS line")
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user plus system CPU time of process ``pid`` in seconds, from
+    /proc/<pid>/stat, or 0.0 when the process has exited."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    # Fields after the command name, which is in parentheses and may contain spaces:
+    # utime and stime are the 14th and 15th fields of the whole line.
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_server_pids() -> list[int]:
+    """Return the ids of the PostgreSQL server processes on this machine, read from the
+    command names in /proc."""
+    pids = []
+    for stat_path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = stat_path.read_text()
+        except OSError:
+            continue
+        if stat.split("(", 1)[1].split(")", 1)[0] == "postgres":
+            pids.append(int(stat_path.parent.name))
+    return pids
