@@ -14,14 +14,19 @@ from lti_ilp.extensions import db
 from lti_ilp.settings import Settings
 
 
-def test_migrations_match_models(tmp_path):
+def sqlite_app(tmp_path, name: str):
+    """Create the app on an empty SQLite file that only the migrations will build."""
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'migrated.sqlite3'}",
+        database_url=f"sqlite:///{tmp_path / (name + '.sqlite3')}",
         secret_key="x",
         keys_dir=tmp_path,
         key_encryption_key=Fernet.generate_key().decode(),
     )
-    app = create_app(settings)
+    return create_app(settings)
+
+
+def test_migrations_match_models(tmp_path):
+    app = sqlite_app(tmp_path, "migrated")
     with app.app_context():
         upgrade_schema()
         with db.engine.connect() as connection:
@@ -31,13 +36,7 @@ def test_migrations_match_models(tmp_path):
 
 
 def test_upgrade_twice_is_harmless(tmp_path):
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'twice.sqlite3'}",
-        secret_key="x",
-        keys_dir=tmp_path,
-        key_encryption_key=Fernet.generate_key().decode(),
-    )
-    app = create_app(settings)
+    app = sqlite_app(tmp_path, "twice")
     with app.app_context():
         upgrade_schema()
         upgrade_schema()
@@ -49,13 +48,7 @@ def test_upgrade_twice_is_harmless(tmp_path):
 def test_upgrade_keeps_logins_in_progress(tmp_path):
     """Logins started before the upgrade that moved their context onto launch_state are
     still there afterwards, with the storage frame and relaunch query they had."""
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'stepwise.sqlite3'}",
-        secret_key="x",
-        keys_dir=tmp_path,
-        key_encryption_key=Fernet.generate_key().decode(),
-    )
-    app = create_app(settings)
+    app = sqlite_app(tmp_path, "stepwise")
     with app.app_context():
         upgrade(revision="a06970997c57")
         with db.engine.begin() as connection:
