@@ -27,10 +27,9 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask, abort, current_app, g, request
 from sqlalchemy import Integer, String, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import UTCDateTime, db, utcnow
+from ..extensions import UTCDateTime, db, upsert_insert, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +67,7 @@ def count_request(endpoint: str, client_ip: str, window_seconds: int, requests: 
     """
     start, ends_at = _window(window_seconds)
     key = f"{endpoint}:{client_ip}:{start}"[:255]
-    dialect = db.engine.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(RateLimitCounter).values(key=key, count=requests, expires_at=ends_at)
+    statement = upsert_insert(RateLimitCounter).values(key=key, count=requests, expires_at=ends_at)
     statement = statement.on_conflict_do_update(
         index_elements=[RateLimitCounter.key],
         set_={"count": RateLimitCounter.count + requests},
@@ -149,10 +146,14 @@ class BatchedCounter:
             entry.written_at = now
         try:
             shared = count_request(endpoint, client_ip, window_seconds, requests)
-        finally:
+        except BaseException:
             with self._lock:
                 entry.in_flight -= requests
+            raise
+        # Move the requests from in flight to shared in one step, so no thread sees them
+        # in neither.
         with self._lock:
+            entry.in_flight -= requests
             entry.shared = max(entry.shared, shared)
             return Counted(
                 estimate=shared + entry.in_flight + entry.unwritten,
@@ -167,7 +168,6 @@ class BatchedCounter:
 
 def register_rate_limits(app: Flask) -> None:
     counter = BatchedCounter()
-    app.extensions["ilp_rate_limit"] = counter
 
     @app.before_request
     def check_rate_limit():
