@@ -10,10 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..extensions import db, utcnow
+from ..extensions import db, upsert_insert, utcnow
 from ..grades.service import enqueue_work_scores
 from ..lti.roles import CourseRole
 from ..people.models import Enrolment, Person
@@ -174,10 +172,9 @@ def record_placement(
     ags_claim: Mapping[str, Any] | None,
 ) -> CheckpointPlacement:
     """Create or update the placement for this resource link from the launch's AGS claim."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
     db.session.execute(
-        insert(CheckpointPlacement)
+        upsert_insert(CheckpointPlacement)
         .values(
             checkpoint_id=checkpoint.id,
             deployment_id=checkpoint.deployment_id,

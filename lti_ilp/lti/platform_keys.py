@@ -11,9 +11,8 @@ from functools import lru_cache
 import requests
 from flask import current_app
 from jwcrypto.jwk import JWK
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ..extensions import db, utcnow
+from ..extensions import db, upsert_insert, utcnow
 from ..http import http_session
 from ..platforms.models import PlatformKeySet, Registration
 from .errors import LaunchNotAuthentic
@@ -71,9 +70,7 @@ def _store(registration: Registration, keys: dict) -> None:
     The first launches from a platform often reach several worker processes at the same
     moment, and each of them fetches the JWKS, so a plain insert would fail in all but one.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(PlatformKeySet).values(
+    statement = upsert_insert(PlatformKeySet).values(
         registration_id=registration.id, keys=keys, fetched_at=utcnow()
     )
     statement = statement.on_conflict_do_update(
