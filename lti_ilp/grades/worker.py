@@ -434,8 +434,8 @@ class SyncLoop:
 
     def purge_expired_logins(self) -> None:
         """Delete expired login states, which carry the LMS's login hint, at most once per
-        ``PURGE_EVERY_SECONDS``. Logins write no cleanup of their own, so this worker is
-        what keeps abandoned logins from piling up."""
+        ``PURGE_EVERY_SECONDS``. Logins do not delete expired rows themselves, so besides
+        ``lti-ilp privacy purge-closed`` only this loop removes abandoned logins."""
         now = time.monotonic()
         if self.purged_at is not None and now - self.purged_at < PURGE_EVERY_SECONDS:
             return
